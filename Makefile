@@ -1,0 +1,82 @@
+# The book's two commands are `make book` and `make test`; see README.md.
+# Every target first makes sure .venv matches requirements.txt.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-from-requirements
+JB_FLAGS := -n -W --keep-going
+
+# Determinism: the same hash seed and no user-level Jupyter/IPython settings.
+export PYTHONHASHSEED := 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
+
+.PHONY: help venv book test lint unit nbval build-strict lab data notebooks requirements clean distclean
+
+help:  ## list the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
+
+# --- environment -------------------------------------------------------------
+venv: $(STAMP)  ## create .venv from requirements.txt (again, if that file changed)
+
+$(STAMP): requirements.txt pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + "; run make PYTHON=/path/to/python3.11")'
+	rm -rf $(VENV)
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $(STAMP)
+
+# --- the two commands ----------------------------------------------------------
+book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings allowed)
+	rm -rf _build/.doctrees _build/html
+	$(BIN)/jupyter-book build . $(JB_FLAGS)
+	@echo "The book is in _build/html/index.html"
+
+test: lint unit nbval build-strict  ## run every check: ruff, unit tests and doctests, nbval, strict build
+	@echo "make test: all checks passed"
+
+# --- the checks ------------------------------------------------------------------
+lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check book tests benchmarks
+
+unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
+	$(BIN)/python -m pytest tests book --doctest-modules -n 2
+
+nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
+	$(BIN)/python -m pytest --nbval --nbval-current-env \
+	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly \
+	  -n 2 --dist loadscope $(CHAPTERS)
+
+build-strict: book  ## the strict book build (same as make book)
+
+# --- working on the book ----------------------------------------------------------------
+lab: $(STAMP)  ## JupyterLab in the book's environment
+	$(BIN)/jupyter lab
+
+data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
+	$(BIN)/python -m book.data data
+
+notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (refresh stored outputs)
+	for nb in $(CHAPTERS); do \
+	  echo "executing $$nb"; \
+	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
+	    --ExecutePreprocessor.timeout=600 "$$nb"; \
+	done
+
+requirements:  ## re-pin requirements.txt from requirements.in (needs the network)
+	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
+	  --output-file requirements.txt requirements.in
+
+clean:  ## remove the built book and caches (keeps .venv)
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
+
+distclean: clean  ## also remove .venv
+	rm -rf $(VENV)

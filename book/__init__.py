@@ -1,0 +1,13 @@
+"""The book's Python package: every computation the chapters show.
+
+Modules, one concept each:
+
+- :mod:`book.parameters` -- every simulation parameter, with unit and source
+- :mod:`book.simulate` -- the data-generating process (``simulate``)
+- :mod:`book.study` -- the ``Study`` object: observed tables apart from the truth
+- :mod:`book.codebook` -- every column of every table, with type, unit and range
+- :mod:`book.data` -- the committed canonical study (``load_study``)
+- :mod:`book.plots` -- the book's figures and colour-blind-safe palette
+"""
+
+__version__ = "0.1.0"

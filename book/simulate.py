@@ -1,0 +1,401 @@
+r"""The data-generating process of the simulated therapy study.
+
+Therapists treat patients in weekly sessions. Before each session the patient
+reports symptoms (BDI-II); after it, the alliance (WAI-SR). Time index
+:math:`t = 0` is the intake assessment, :math:`t = 1, \dots, T` the sessions.
+
+For patient :math:`i` the latent alliance after session :math:`t` is
+
+.. math::
+
+    A_{it} = \tau_i + \delta (t - 1) + \sigma_A a_{it} + r_{it},
+
+the trait-like level :math:`\tau_i` (the capacity at the outset), a common
+trend :math:`\delta`, a state-like fluctuation :math:`a_{it}` (standardized)
+and the drop :math:`r_{it}` left by ruptures. The latent symptoms before
+session :math:`t` are
+
+.. math::
+
+    S_{it} = \mu_i + \lambda_i t + \sigma_S s_{it},
+
+a patient trajectory (intake level :math:`\mu_i`, slope :math:`\lambda_i`,
+steeper for higher :math:`\tau_i`) and a fluctuation :math:`s_{it}`. The
+fluctuations follow a within-patient cross-lagged process,
+
+.. math::
+
+    a_{it} &= \rho_A a_{i,t-1} + \gamma s_{i,t-1} + u_{it} \\
+    s_{it} &= \rho_S s_{i,t-1} + \beta_i (a_{i,t-1} + r_{i,t-1}/\sigma_A) + v_{it},
+
+so the alliance after one session moves the symptoms reported before the next
+(:math:`\beta_i`, stronger with more interpersonal problems) and symptoms move
+the alliance a session later (:math:`\gamma`). Innovation variances are solved
+per patient so that, without ruptures, :math:`a` and :math:`s` have unit
+stationary variance: ``state_sd`` and ``symptom_state_sd`` are exactly the
+within-patient SDs.
+
+All parameters are in :class:`book.parameters.SimulationParameters`.
+"""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+import pandas as pd
+
+from book.parameters import SimulationParameters
+from book.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
+
+__all__ = ["CANONICAL_SEED", "SimulationParameters", "simulate"]
+
+#: The seed of the canonical study committed in ``data/``.
+CANONICAL_SEED = 2022
+
+# independent random streams, so that changing one part of the model leaves
+# the draws of the others unchanged
+_STREAMS = ("therapists", "baseline", "dynamics", "ruptures", "items", "missing")
+
+
+def simulate(params: SimulationParameters | None = None, *, seed: int) -> Study:
+    """Simulate a session-by-session therapy study with known ground truth.
+
+    Parameters
+    ----------
+    params : SimulationParameters, optional
+        Parameters of the data-generating process; the documented defaults
+        when omitted.
+    seed : int
+        Seed of the random number generator (a non-negative integer). The same
+        parameters and seed always give the same study.
+
+    Returns
+    -------
+    Study
+        Observed tables ``therapists``, ``patients`` and ``sessions`` and the
+        ground truth in ``truth``.
+
+    Examples
+    --------
+    >>> from book.simulate import simulate
+    >>> study = simulate(seed=1)
+    >>> study
+    <Study (simulated): 30 therapists, 240 patients, 2633 sessions>
+    >>> list(study.sessions.columns[:5])
+    ['patient_id', 'session', 'bdi', 'alliance', 'wai_goal']
+    """
+    if params is None:
+        params = SimulationParameters()
+    if not isinstance(params, SimulationParameters):
+        raise TypeError(
+            "params must be a book.parameters.SimulationParameters, "
+            f"got {type(params).__name__}; build one with SimulationParameters(**values)"
+        )
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+    streams = np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))
+    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
+
+    therapists = _therapists(params, rng["therapists"])
+    people = _patients(params, therapists, rng["baseline"])
+    ruptures = _ruptures(params, people, therapists, rng["ruptures"])
+    states = _dynamics(params, people, ruptures["drop"], rng["dynamics"])
+    latent = _latent_scores(params, people, states, ruptures["drop"])
+    attendance = _attendance(params, len(people["iip_z"]), rng["missing"])
+    items = _wai_items(params, latent["alliance"], rng["items"])
+
+    return _assemble(params, seed, therapists, people, ruptures, states, latent, attendance, items)
+
+
+# --------------------------------------------------------------------------
+# the pieces of the data-generating process
+
+
+def _therapists(p: SimulationParameters, rng: np.random.Generator) -> dict:
+    n_trained = round(p.share_trained * p.n_therapists)
+    trained = rng.permutation(p.n_therapists) < n_trained
+    effect_z = rng.standard_normal(p.n_therapists)
+    return {"trained": trained, "effect_z": effect_z}
+
+
+def _patients(p: SimulationParameters, therapists: dict, rng: np.random.Generator) -> dict:
+    n = p.n_patients
+    therapist = np.repeat(np.arange(p.n_therapists), p.patients_per_therapist)
+    z = rng.standard_normal((n, 4)) @ np.linalg.cholesky(p.baseline_correlation()).T
+    weights = p.trait_weights()
+    explained = float(
+        np.array([p.r_trait_iip, p.r_trait_avoidance, p.r_trait_self_esteem]) @ weights
+    )
+    unique = np.sqrt(1.0 - explained - p.therapist_share)
+    trait_z = (
+        z[:, :3] @ weights
+        + np.sqrt(p.therapist_share) * therapists["effect_z"][therapist]
+        + unique * rng.standard_normal(n)
+    )
+    r = p.r_trait_improvement
+    improvement_z = r * trait_z + np.sqrt(1.0 - r**2) * rng.standard_normal(n)
+    beta = (
+        p.alliance_to_symptoms
+        + p.alliance_to_symptoms_iip * z[:, 0]
+        + p.alliance_to_symptoms_sd * rng.standard_normal(n)
+    )
+    return {
+        "therapist": therapist,
+        "iip_z": z[:, 0],
+        "avoidance_z": z[:, 1],
+        "self_esteem_z": z[:, 2],
+        "bdi_z": z[:, 3],
+        "trait": p.alliance_mean + p.trait_sd * trait_z,
+        "therapist_effect": p.trait_sd
+        * np.sqrt(p.therapist_share)
+        * therapists["effect_z"][therapist],
+        "intercept": p.bdi_mean + p.bdi_sd * z[:, 3],
+        "slope": p.symptom_slope_mean - p.symptom_slope_sd * improvement_z,
+        "beta_std": beta,
+    }
+
+
+def _ruptures(p, people: dict, therapists: dict, rng: np.random.Generator) -> dict:
+    """Rupture events at sessions 2..T and the alliance drop they leave."""
+    n, T = len(people["iip_z"]), p.n_sessions
+    logit = np.log(p.rupture_rate / (1 - p.rupture_rate)) if 0 < p.rupture_rate < 1 else None
+    if logit is None:
+        prob = np.full(n, p.rupture_rate)
+    else:
+        prob = 1 / (1 + np.exp(-(logit + np.log(p.rupture_iip_odds_ratio) * people["iip_z"])))
+    occurs = rng.random((n, T)) < prob[:, None]
+    occurs[:, 0] = False  # a rupture is a drop relative to an earlier session
+    depth = np.maximum(
+        0.0,
+        p.rupture_depth
+        + p.rupture_depth_iip * people["iip_z"][:, None]
+        + p.rupture_depth_sd * rng.standard_normal((n, T)),
+    )
+    trained = therapists["trained"][people["therapist"]]
+    p_repair = np.where(trained, p.repair_prob_trained, p.repair_prob_untrained)
+    repaired = rng.random((n, T)) < p_repair[:, None]
+
+    # shape of the drop k sessions after a rupture: V-shaped if repaired
+    # (full, half, gone), otherwise full then a lasting share
+    drop = np.zeros((n, T))
+    for t in np.flatnonzero(occurs.any(axis=0)):
+        d = np.where(occurs[:, t], depth[:, t], 0.0)
+        after = np.arange(T - t)
+        v_shape = np.where(after == 0, 1.0, np.where(after == 1, 0.5, 0.0))
+        lasting = np.where(after == 0, 1.0, p.unrepaired_persistence)
+        shape = np.where(repaired[:, t, None], v_shape[None, :], lasting[None, :])
+        drop[:, t:] -= d[:, None] * shape
+    return {
+        "prob": prob,
+        "occurs": occurs,
+        "depth": depth,
+        "repaired": repaired,
+        "trained": trained,
+        "drop": drop,
+    }
+
+
+def _innovation_variances(p: SimulationParameters, beta: np.ndarray):
+    """Per-patient innovation variances giving unit stationary variances.
+
+    For the VAR(1) ``x_t = Phi x_{t-1} + e_t`` with diagonal innovation
+    covariance ``Q``, ``vec(Sigma) = (I - Phi kron Phi)^{-1} vec(Q)``; the two
+    diagonal elements of Sigma are linear in the two innovation variances.
+    """
+    n = beta.shape[0]
+    phi = np.empty((n, 2, 2))
+    phi[:, 0, 0], phi[:, 0, 1] = p.alliance_ar, p.symptoms_to_alliance
+    phi[:, 1, 0], phi[:, 1, 1] = beta, p.symptom_ar
+    kron = np.einsum("nij,nkl->nikjl", phi, phi).reshape(n, 4, 4)
+    m = np.linalg.inv(np.eye(4)[None] - kron)
+    # vec index: (0,0)->0, (0,1)->1, (1,0)->2, (1,1)->3
+    a = np.stack([m[:, [0, 3]][:, :, 0], m[:, [0, 3]][:, :, 3]], axis=2)
+    q = np.linalg.solve(a, np.ones((n, 2, 1)))[..., 0]
+    if (q <= 0).any():
+        raise ValueError(
+            "these cross-lagged effects leave no room for random innovations "
+            "(alliance_to_symptoms, symptoms_to_alliance, alliance_ar, symptom_ar); "
+            "make them smaller in size"
+        )
+    cov01 = m[:, 1, 0] * q[:, 0] + m[:, 1, 3] * q[:, 1]
+    return phi, q, cov01
+
+
+def _dynamics(p, people: dict, drop: np.ndarray, rng: np.random.Generator) -> dict:
+    """State-like fluctuations a (alliance) and s (symptoms), t = 0..T."""
+    n, T = len(people["iip_z"]), p.n_sessions
+    beta = people["beta_std"]
+    phi, q, cov01 = _innovation_variances(p, beta)
+    a = np.empty((n, T + 1))
+    s = np.empty((n, T + 1))
+    z0 = rng.standard_normal((n, 2))
+    a[:, 0] = z0[:, 0]
+    s[:, 0] = cov01 * z0[:, 0] + np.sqrt(1 - cov01**2) * z0[:, 1]
+    shocks = rng.standard_normal((n, T, 2)) * np.sqrt(q)[:, None, :]
+    drop_std = np.zeros((n, T + 1))
+    drop_std[:, 1:] = drop / p.state_sd if p.state_sd > 0 else 0.0
+    for t in range(1, T + 1):
+        a[:, t] = phi[:, 0, 0] * a[:, t - 1] + phi[:, 0, 1] * s[:, t - 1] + shocks[:, t - 1, 0]
+        s[:, t] = (
+            phi[:, 1, 0] * (a[:, t - 1] + drop_std[:, t - 1])
+            + phi[:, 1, 1] * s[:, t - 1]
+            + shocks[:, t - 1, 1]
+        )
+    return {"a": a, "s": s}
+
+
+def _latent_scores(p, people: dict, states: dict, drop: np.ndarray) -> dict:
+    T = p.n_sessions
+    t = np.arange(T + 1)
+    trend = p.alliance_trend * (t[1:] - 1)
+    alliance = people["trait"][:, None] + trend[None, :] + p.state_sd * states["a"][:, 1:] + drop
+    trajectory = people["intercept"][:, None] + people["slope"][:, None] * t[None, :]
+    symptoms = trajectory + p.symptom_state_sd * states["s"]
+    return {"alliance": alliance, "trend": trend, "trajectory": trajectory, "symptoms": symptoms}
+
+
+def _attendance(p, n: int, rng: np.random.Generator) -> dict:
+    """Last session attended (dropout) and missing questionnaires."""
+    T = p.n_sessions
+    stops = rng.random((n, T - 1)) < p.dropout_hazard  # stop after session 1..T-1
+    last = np.where(stops.any(axis=1), stops.argmax(axis=1) + 1, T)
+    miss_alliance = rng.random((n, T)) < p.missing_alliance
+    miss_bdi = rng.random((n, T)) < p.missing_symptoms
+    return {"last": last, "miss_alliance": miss_alliance, "miss_bdi": miss_bdi}
+
+
+def _wai_items(p, alliance: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Integer item responses 1..5, shape (patients, sessions, 12)."""
+    n, T = alliance.shape
+    profile = p.subscale_sd * rng.standard_normal((n, 3))
+    profile -= profile.mean(axis=1, keepdims=True)  # the profile does not move the total
+    subscale_of_item = np.empty(12, dtype=int)
+    for g, items in enumerate(WAI_SUBSCALES.values()):
+        subscale_of_item[np.array(items) - 1] = g
+    # single precision is ample for noise that is rounded to whole scale points
+    raw = rng.standard_normal((n, T, 12), dtype=np.float32)
+    raw *= p.item_error_sd
+    raw += (alliance[:, :, None] + profile[:, None, subscale_of_item]).astype(np.float32)
+    return np.clip(np.rint(raw), 1, 5).astype(np.int8)
+
+
+# --------------------------------------------------------------------------
+# tidy tables
+
+
+def _assemble(p, seed, therapists, people, ruptures, states, latent, attendance, items) -> Study:
+    n, T = p.n_patients, p.n_sessions
+    patient_id = np.arange(1, n + 1)
+    therapist_id = people["therapist"] + 1
+    last = attendance["last"]
+
+    therapists_df = pd.DataFrame(
+        {
+            "therapist_id": np.arange(1, p.n_therapists + 1),
+            "alliance_training": therapists["trained"],
+        }
+    )
+
+    def _scale(z, mean, sd, lo, hi, decimals):
+        return np.clip(np.round(mean + sd * z, decimals), lo, hi)
+
+    intake = latent["symptoms"][:, 0]
+    patients_df = pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "therapist_id": therapist_id,
+            "iip": _scale(people["iip_z"], p.iip_mean, p.iip_sd, 0.0, 4.0, 2),
+            "avoidance": _scale(
+                people["avoidance_z"], p.avoidance_mean, p.avoidance_sd, 1.0, 7.0, 2
+            ),
+            "self_esteem": _scale(
+                people["self_esteem_z"], p.self_esteem_mean, p.self_esteem_sd, 10, 40, 0
+            ).astype(np.int64),
+            "bdi_intake": np.clip(np.rint(intake), 0, 63).astype(np.int64),
+            "sessions_attended": last,
+            "dropped_out": last < T,
+        }
+    )
+
+    # one row per (patient, session), then keep the attended sessions
+    pid = np.repeat(patient_id, T)
+    session = np.tile(np.arange(1, T + 1), n)
+    attended = session <= np.repeat(last, T)
+
+    # keep the attended sessions; missing questionnaires become masked (empty) values
+    bdi = np.clip(np.rint(latent["symptoms"][:, 1:]), 0, 63).reshape(-1)[attended]
+    bdi_missing = attendance["miss_bdi"].reshape(-1)[attended]
+    items_kept = items.reshape(n * T, 12)[attended]
+    alliance_missing = attendance["miss_alliance"].reshape(-1)[attended]
+    items_float = items_kept.astype(float)
+    items_float[alliance_missing] = np.nan
+
+    obs = {
+        "patient_id": pid[attended],
+        "session": session[attended],
+        "bdi": pd.arrays.IntegerArray(bdi.astype(np.int64), bdi_missing),
+        "alliance": items_float.mean(axis=1),
+    }
+    for name, members in WAI_SUBSCALES.items():
+        obs[f"wai_{name}"] = items_float[:, np.array(members) - 1].mean(axis=1)
+    for k, col in enumerate(WAI_ITEMS):
+        obs[col] = pd.arrays.IntegerArray(items_kept[:, k].astype(np.int64), alliance_missing)
+    sessions_df = pd.DataFrame(obs)
+
+    truth_patients = pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "iip_z": people["iip_z"],
+            "avoidance_z": people["avoidance_z"],
+            "self_esteem_z": people["self_esteem_z"],
+            "trait_alliance": people["trait"],
+            "therapist_effect": people["therapist_effect"],
+            "symptom_intercept": people["intercept"],
+            "symptom_slope": people["slope"],
+            "alliance_effect_std": people["beta_std"],
+            "alliance_effect": people["beta_std"] * p.symptom_state_sd / p.state_sd
+            if p.state_sd > 0
+            else np.nan,
+            "rupture_prob": ruptures["prob"],
+            "n_ruptures": ruptures["occurs"].sum(axis=1),
+            "last_session": last,
+        }
+    )
+    truth_sessions = pd.DataFrame(
+        {
+            "patient_id": pid,
+            "session": session,
+            "attended": attended,
+            "alliance_latent": latent["alliance"].reshape(-1),
+            "alliance_trait": np.repeat(people["trait"], T),
+            "alliance_trend": np.tile(latent["trend"], n),
+            "alliance_state": (p.state_sd * states["a"][:, 1:]).reshape(-1),
+            "rupture_drop": ruptures["drop"].reshape(-1),
+            "symptoms_latent": latent["symptoms"][:, 1:].reshape(-1),
+            "symptoms_trajectory": latent["trajectory"][:, 1:].reshape(-1),
+            "symptoms_state": (p.symptom_state_sd * states["s"][:, 1:]).reshape(-1),
+        }
+    )
+    r_pat, r_ses = np.nonzero(ruptures["occurs"])
+    truth_ruptures = pd.DataFrame(
+        {
+            "patient_id": patient_id[r_pat],
+            "session": r_ses + 1,
+            "depth": ruptures["depth"][r_pat, r_ses],
+            "repaired": ruptures["repaired"][r_pat, r_ses],
+            "therapist_trained": ruptures["trained"][r_pat],
+            "attended": r_ses + 1 <= last[r_pat],
+        }
+    )
+    truth = Truth(
+        patients=truth_patients, sessions=truth_sessions, ruptures=truth_ruptures, params=p
+    )
+    return Study(
+        therapists=therapists_df,
+        patients=patients_df,
+        sessions=sessions_df,
+        truth=truth,
+        seed=int(seed),
+    )
