@@ -7,6 +7,9 @@ Modules, one concept each:
 - :mod:`book.study` -- the ``Study`` object: observed tables apart from the truth
 - :mod:`book.codebook` -- every column of every table, with type, unit and range
 - :mod:`book.data` -- the committed canonical study (``load_study``)
+- :mod:`book.describe` -- first summaries: attendance, missing data, ruptures
+- :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending
+- :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 """
 

@@ -1,0 +1,84 @@
+"""Session-by-session (panel) data: lagged values that respect the calendar.
+
+A lag must pair a session with the *previous session* of the same patient,
+not with the previous row: when session 5 is missing, session 6 has no lag.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["add_lags"]
+
+
+def add_lags(
+    data: pd.DataFrame,
+    columns: str | Sequence[str],
+    *,
+    by: str = "patient_id",
+    time: str = "session",
+    periods: int = 1,
+    lead: bool = False,
+) -> pd.DataFrame:
+    """Add each column's value from ``periods`` sessions earlier (or later).
+
+    Parameters
+    ----------
+    data : pandas.DataFrame
+        Long data, one row per patient and session; rows may be in any order
+        and sessions may be missing.
+    columns : str or sequence of str
+        Columns to lag.
+    by : str, default "patient_id"
+        Column identifying patients.
+    time : str, default "session"
+        Integer session number.
+    periods : int, default 1
+        How many sessions back (or ahead, with ``lead=True``).
+    lead : bool, default False
+        Add the value ``periods`` sessions *later* instead, named ``x_next``
+        (for ``periods=1``) or ``x_lead{periods}``.
+
+    Returns
+    -------
+    pandas.DataFrame
+        A copy of ``data`` with, for each column ``x``, ``x_lag`` (for
+        ``periods=1``) or ``x_lag{periods}``: the value at session
+        ``t - periods`` of the same patient, missing when that session has no
+        row or no value.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> d = pd.DataFrame({"patient_id": [1, 1, 1], "session": [1, 2, 4],
+    ...                   "bdi": [30.0, 28.0, 25.0]})
+    >>> add_lags(d, "bdi")
+       patient_id  session   bdi  bdi_lag
+    0           1        1  30.0      NaN
+    1           1        2  28.0     30.0
+    2           1        4  25.0      NaN
+    """
+    columns = [columns] if isinstance(columns, str) else list(columns)
+    if not isinstance(data, pd.DataFrame):
+        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
+    missing = [c for c in [*columns, by, time] if c not in data.columns]
+    if missing:
+        raise ValueError(f"column(s) {missing} not in data; available: {list(data.columns)}")
+    if not isinstance(periods, (int, np.integer)) or isinstance(periods, bool) or periods < 1:
+        raise ValueError(f"periods must be a positive integer, got {periods!r}")
+    if data.duplicated([by, time]).any():
+        raise ValueError(f"data has duplicate ({by}, {time}) rows; each session must appear once")
+    shift = -periods if lead else periods
+    source = data[[by, time, *columns]].copy()
+    source[time] = source[time] + shift
+    if lead:
+        suffix = "_next" if periods == 1 else f"_lead{periods}"
+    else:
+        suffix = "_lag" if periods == 1 else f"_lag{periods}"
+    source = source.rename(columns={c: f"{c}{suffix}" for c in columns})
+    out = data.merge(source, on=[by, time], how="left", validate="1:1")
+    out.index = data.index
+    return out

@@ -1,0 +1,72 @@
+"""Person-mean centering, detrending and calendar-aware lags."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from book.data import load_study
+from book.decompose import detrend, person_mean_center
+from book.panel import add_lags
+
+
+@pytest.fixture(scope="module")
+def sessions():
+    return load_study().sessions
+
+
+def test_centering_parts_add_up_and_within_averages_zero(sessions):
+    out = person_mean_center(sessions, ["alliance", "bdi"])
+    ok = out["alliance"].notna()
+    np.testing.assert_allclose(
+        out.loc[ok, "alliance_between"] + out.loc[ok, "alliance_within"], out.loc[ok, "alliance"]
+    )
+    assert out.groupby("patient_id")["alliance_within"].mean().abs().max() < 1e-12
+    assert out["alliance_within"].isna().equals(sessions["alliance"].isna())
+
+
+def test_centering_bad_input():
+    with pytest.raises(ValueError, match=r"column\(s\) \['wai'\] not in data"):
+        person_mean_center(pd.DataFrame({"patient_id": [1]}), "wai")
+    with pytest.raises(TypeError, match="DataFrame"):
+        person_mean_center([1, 2], "x")
+    with pytest.raises(ValueError, match="must be numeric"):
+        person_mean_center(pd.DataFrame({"patient_id": [1], "x": ["a"]}), "x")
+
+
+def test_detrend_removes_an_exact_linear_trend():
+    d = pd.DataFrame({"patient_id": np.repeat([1, 2], 5), "session": np.tile(np.arange(1, 6), 2)})
+    d["x"] = np.where(d["patient_id"] == 1, 2.0 + 0.3 * d["session"], 4.0 - 0.1 * d["session"])
+    np.testing.assert_allclose(detrend(d, "x"), 0.0, atol=1e-12)
+
+
+def test_detrend_matches_per_patient_least_squares(sessions):
+    got = detrend(sessions, "alliance")
+    one = sessions[sessions["patient_id"] == 5].dropna(subset=["alliance"])
+    slope, intercept = np.polyfit(one["session"], one["alliance"], 1)
+    expected = one["alliance"] - (intercept + slope * one["session"])
+    np.testing.assert_allclose(got.loc[one.index], expected, atol=1e-10)
+
+
+def test_detrend_needs_two_sessions():
+    d = pd.DataFrame({"patient_id": [1, 2, 2], "session": [1, 1, 2], "x": [3.0, 3.0, 4.0]})
+    out = detrend(d, "x")
+    assert np.isnan(out.iloc[0]) and np.allclose(out.iloc[1:], [0.0, 0.0])
+
+
+def test_lags_follow_sessions_not_rows(sessions):
+    shuffled = sessions.sample(frac=1.0, random_state=1)
+    out = add_lags(shuffled, "alliance")
+    pd.testing.assert_index_equal(out.index, shuffled.index)
+    row = out[(out.patient_id == 3) & (out.session == 5)].iloc[0]
+    prev = sessions[(sessions.patient_id == 3) & (sessions.session == 4)]["alliance"].iloc[0]
+    assert row["alliance_lag"] == prev
+    assert out.loc[out.session == 1, "alliance_lag"].isna().all()
+
+
+def test_lead_and_bad_periods():
+    d = pd.DataFrame({"patient_id": [1, 1], "session": [1, 2], "bdi": [20.0, 18.0]})
+    assert add_lags(d, "bdi", lead=True)["bdi_next"].tolist()[0] == 18.0
+    with pytest.raises(ValueError, match="positive integer"):
+        add_lags(d, "bdi", periods=0)
+    with pytest.raises(ValueError, match="duplicate"):
+        add_lags(pd.concat([d, d]), "bdi")
