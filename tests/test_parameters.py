@@ -82,24 +82,27 @@ def test_frozen_and_replace_checks_again():
         p.replace(n_sessions=1)
 
 
-_BOUNDS = {
-    "probability": (0.0, 1.0),
-    "share": (0.0, 0.999),
-    "sd": (0.0, math.inf),
-    "correlation": (-0.999, 0.999),
+# the documented rule of each kind of field, written out independently of the code
+_RULES = {
+    "probability": lambda v: 0.0 <= v <= 1.0,
+    "share": lambda v: 0.0 <= v < 1.0,
+    "sd": lambda v: v >= 0.0,
+    "correlation": lambda v: -1.0 < v < 1.0,
 }
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=300, deadline=None, derandomize=True)
 @given(
-    name=st.sampled_from([n for n in FIELDS if _kind(n) in _BOUNDS]),
-    value=st.floats(allow_nan=True, allow_infinity=True),
+    name=st.sampled_from([n for n in FIELDS if _kind(n) in _RULES]),
+    value=st.one_of(
+        st.floats(allow_nan=True, allow_infinity=True),
+        st.floats(min_value=-1.5, max_value=1.5),
+    ),
 )
 def test_any_value_is_either_accepted_or_refused_by_its_rule(name, value):
     """Property: a value inside the field's allowed range never fails its field check,
     and a value outside it always raises a ValueError naming the field."""
-    lo, hi = _BOUNDS[_kind(name)]
-    inside = math.isfinite(value) and lo <= value <= hi
+    inside = math.isfinite(value) and _RULES[_kind(name)](value)
     try:
         SimulationParameters(**{name: value})
     except ValueError as err:
@@ -110,10 +113,10 @@ def test_any_value_is_either_accepted_or_refused_by_its_rule(name, value):
         else:
             assert str(err).startswith(f"{name} = "), str(err)
     else:
-        assert inside, f"{name} = {value} was accepted but lies outside [{lo}, {hi}]"
+        assert inside, f"{name} = {value} was accepted but breaks its rule"
 
 
-@settings(max_examples=100, deadline=None)
+@settings(max_examples=100, deadline=None, derandomize=True)
 @given(n=st.integers(min_value=-5, max_value=2))
 def test_too_few_sessions_always_refused(n):
     with pytest.raises(ValueError, match="n_sessions"):
