@@ -10,6 +10,7 @@ Modules, one concept each:
 - :mod:`book.describe` -- first summaries: attendance, missing data, ruptures
 - :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
+- :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 """
 
