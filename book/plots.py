@@ -54,7 +54,7 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
     study : Study
         A study from :func:`book.simulate.simulate` or :func:`book.data.load_study`.
     patient_ids : sequence of int
-        The patients to draw, one panel column each (at most 8).
+        The patients to draw, one panel column each (at most 6).
     mark_ruptures : bool, default True
         Mark true ruptures (simulated studies only) with a triangle.
 
@@ -64,13 +64,13 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
         Two rows of panels: alliance (WAI-SR) on top, symptoms (BDI-II) below.
     """
     ids = list(patient_ids)
-    if not 1 <= len(ids) <= 8:
-        raise ValueError(f"patient_ids must name 1 to 8 patients, got {len(ids)}")
+    if not 1 <= len(ids) <= 6:
+        raise ValueError(f"patient_ids must name 1 to 6 patients, got {len(ids)}")
     unknown = sorted(set(ids) - set(study.patients["patient_id"]))
     if unknown:
         raise ValueError(f"patient_ids {unknown} are not in this study")
     fig, axes = plt.subplots(
-        2, len(ids), figsize=(2.4 * len(ids) + 1, 5), sharex=True, sharey="row", squeeze=False
+        2, len(ids), figsize=(2.0 * len(ids) + 1.2, 4.8), sharex=True, sharey="row", squeeze=False
     )
     ruptures = study.truth.ruptures if (mark_ruptures and study.truth is not None) else None
     for col, pid in enumerate(ids):
@@ -151,5 +151,6 @@ def plot_alliance_parts(study: Study, patient_id: int, ax=None):
     ax.set_xlabel("session")
     ax.set_ylabel("alliance (WAI-SR, 1–5)")
     ax.set_xticks(np.arange(1, int(mine["session"].max()) + 1))
-    ax.legend(loc="lower right", fontsize="small", frameon=True)
+    ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize="small")
+    ax.figure.tight_layout()
     return ax
