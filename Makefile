@@ -17,7 +17,7 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: help venv book test lint unit nbval build-strict lab data notebooks requirements clean distclean
+.PHONY: help venv book book-student student-data test lint unit nbval build-strict built-checks lab data notebooks requirements clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -38,7 +38,17 @@ book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings a
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is in _build/html/index.html"
 
-test: lint unit nbval build-strict  ## run every check: ruff, unit tests and doctests, nbval, strict build
+book-student: $(STAMP)  ## build the student edition (no solutions) into _build/student/_build/html
+	rm -rf _build/student-src _build/student
+	$(BIN)/python -m book.editions student . _build/student-src
+	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
+	@echo "The student edition is in _build/student/_build/html/index.html"
+
+student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts
+	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
+	$(BIN)/python -m book.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
+
+test: lint unit nbval build-strict book-student built-checks  ## run every check: ruff, unit tests and doctests, nbval, both strict builds, checks of the built HTML
 	@echo "make test: all checks passed"
 
 # --- the checks ------------------------------------------------------------------
@@ -47,7 +57,7 @@ lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
 	$(BIN)/ruff format --check book tests benchmarks
 
 unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
-	$(BIN)/python -m pytest tests book --doctest-modules -n 2
+	$(BIN)/python -m pytest tests book --doctest-modules -n 2 --ignore=tests/built
 
 nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
@@ -55,6 +65,9 @@ nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 	  -n 2 --dist loadscope $(CHAPTERS)
 
 build-strict: book  ## the strict book build (same as make book)
+
+built-checks: $(STAMP)  ## checks of the built HTML of both editions (run after the builds)
+	$(BIN)/python -m pytest tests/built -q
 
 # --- working on the book ----------------------------------------------------------------
 lab: $(STAMP)  ## JupyterLab in the book's environment

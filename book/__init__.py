@@ -11,6 +11,9 @@ Modules, one concept each:
 - :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
+- :mod:`book.exercises` -- self-checks of coding exercises (right, or a hint)
+- :mod:`book.classroom` -- a dataset and answer key per student, from a roster
+- :mod:`book.editions` -- the student edition: the book without solutions
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 """
 

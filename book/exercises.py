@@ -1,0 +1,171 @@
+"""Self-checks for the coding exercises: right within a tolerance, or a hint.
+
+Each coding exercise with a numeric answer is registered here with the
+computation of its reference answer *from a study*. A student checks their
+own number against the study they analysed, so the same check works on the
+canonical data and on every per-student variant (see :mod:`book.classroom`),
+and no answer is printed, only a hint.
+
+>>> from book.exercises import check
+>>> check("ex-sim-completers", 0.5)  # doctest: +SKIP
+Not yet. Hint: ...
+"""
+
+from __future__ import annotations
+
+import math
+import numbers
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pandas as pd
+
+from book.describe import rupture_summary
+from book.parameters import SimulationParameters
+from book.simulate import simulate
+from book.study import Study
+
+__all__ = ["CheckResult", "Exercise", "EXERCISES", "answer_key", "check"]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    """A coding exercise whose answer is one number computed from a study."""
+
+    label: str
+    chapter: str
+    question: str
+    compute: Callable[[Study], float]
+    tolerance: float
+    hint: str
+
+
+#: Label -> exercise, in the order the book presents them.
+EXERCISES: dict[str, Exercise] = {}
+
+
+def _register(label: str, *, chapter: str, question: str, tolerance: float, hint: str):
+    def decorator(compute: Callable[[Study], float]) -> Callable[[Study], float]:
+        if label in EXERCISES:
+            raise ValueError(f"exercise {label!r} is registered twice")
+        EXERCISES[label] = Exercise(label, chapter, question, compute, tolerance, hint)
+        return compute
+
+    return decorator
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """The outcome of :func:`check`; prints as one line."""
+
+    label: str
+    correct: bool
+    message: str
+
+    def __bool__(self) -> bool:
+        return self.correct
+
+    def __repr__(self) -> str:
+        return self.message
+
+
+def _study(study: Study | None) -> Study:
+    if study is None:
+        from book.data import load_study  # the canonical study, loaded on demand
+
+        return load_study()
+    if not isinstance(study, Study):
+        raise TypeError(
+            f"study must be a book Study (from load_study or simulate), got {type(study).__name__}"
+        )
+    return study
+
+
+def check(label: str, answer, *, study: Study | None = None) -> CheckResult:
+    """Check a numeric answer to a coding exercise, without revealing the answer.
+
+    Parameters
+    ----------
+    label : str
+        The exercise's label, as shown in the book (e.g. ``"ex-sim-completers"``).
+    answer : float
+        Your answer.
+    study : Study, optional
+        The study you analysed: your own per-student data from
+        ``load_study("path/to/your/data")``, or the canonical study when omitted.
+
+    Returns
+    -------
+    CheckResult
+        Prints "Correct." or "Not yet." with a hint; true when correct.
+
+    Examples
+    --------
+    >>> from book.simulate import simulate
+    >>> mine = simulate(seed=5)
+    >>> check("ex-sim-completers", 0.9, study=mine)
+    Not yet. Hint: count the patients whose dropped_out is False, out of all patients.
+    """
+    if label not in EXERCISES:
+        raise ValueError(f"unknown exercise {label!r}; checkable exercises: {sorted(EXERCISES)}")
+    if not isinstance(answer, numbers.Real) or isinstance(answer, bool):
+        raise TypeError(f"answer must be a number, got {type(answer).__name__}: {answer!r}")
+    exercise = EXERCISES[label]
+    expected = float(exercise.compute(_study(study)))
+    ok = math.isfinite(answer) and abs(float(answer) - expected) <= exercise.tolerance
+    message = "Correct." if ok else f"Not yet. Hint: {exercise.hint}"
+    return CheckResult(label, ok, message)
+
+
+def answer_key(study: Study | None = None) -> pd.DataFrame:
+    """Reference answers of every checkable exercise for one study (for instructors).
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``label``, ``chapter``, ``question``, ``answer``, ``tolerance``.
+    """
+    study = _study(study)
+    return pd.DataFrame(
+        [
+            {
+                "label": ex.label,
+                "chapter": ex.chapter,
+                "question": ex.question,
+                "answer": float(ex.compute(study)),
+                "tolerance": ex.tolerance,
+            }
+            for ex in EXERCISES.values()
+        ]
+    )
+
+
+# --------------------------------------------------------------------------
+# chapter: A simulated therapy study
+
+
+@_register(
+    "ex-sim-completers",
+    chapter="simulated_study",
+    question="What share of the patients attended every planned session?",
+    tolerance=0.001,
+    hint="count the patients whose dropped_out is False, out of all patients.",
+)
+def _completers(study: Study) -> float:
+    return float((~study.patients["dropped_out"].astype(bool)).mean())
+
+
+@_register(
+    "ex-sim-ruptures",
+    chapter="simulated_study",
+    question="With no trained therapists (share_trained=0) and your study's seed, "
+    "what share of the attended ruptures is repaired?",
+    tolerance=0.001,
+    hint="simulate(SimulationParameters(share_trained=0.0), seed=study.seed), then "
+    "look at the share_repaired column of rupture_summary for that study.",
+)
+def _repaired_untrained(study: Study) -> float:
+    if study.seed is None:
+        raise ValueError("this exercise needs a simulated study with a seed")
+    untrained = simulate(SimulationParameters(share_trained=0.0), seed=study.seed)
+    return float(rupture_summary(untrained)["share_repaired"].iloc[0])
