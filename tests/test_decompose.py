@@ -124,6 +124,19 @@ def bland_altman():
     return pg.read_dataset("rm_corr")
 
 
+def test_bland_altman_data_are_the_published_table(bland_altman):
+    """pingouin's copy is table I of Bland & Altman (1995): 47 rows, 8 subjects, and the
+    first rows as printed in the BMJ (subject 1: pH 6.68, 6.53, 6.43, 6.33 with PaCO2
+    3.97, 4.12, 4.09, 3.97; subject 2 starts 6.85, 5.27)."""
+    assert bland_altman.shape == (47, 3)
+    assert bland_altman["Subject"].nunique() == 8
+    first = bland_altman[bland_altman["Subject"] == 1]
+    np.testing.assert_allclose(first["pH"], [6.68, 6.53, 6.43, 6.33])
+    np.testing.assert_allclose(first["PacO2"], [3.97, 4.12, 4.09, 3.97])
+    second = bland_altman[bland_altman["Subject"] == 2].iloc[0]
+    assert (second["pH"], second["PacO2"]) == (6.85, 5.27)
+
+
 def test_rm_corr_reproduces_the_published_figures(bland_altman):
     """Bakdash & Marusich (2017): r_rm = -0.507, df = 38, 95% CI [-0.71, -0.23].
 
