@@ -8,7 +8,8 @@ Modules, one concept each:
 - :mod:`book.codebook` -- every column of every table, with type, unit and range
 - :mod:`book.data` -- the committed canonical study (``load_study``)
 - :mod:`book.describe` -- first summaries: attendance, missing data, ruptures
-- :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending
+- :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending, ICC, rm-corr
+- :mod:`book.literature` -- published effect sizes the chapters compare with, with sources
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
 - :mod:`book.exercises` -- self-checks of coding exercises (right, or a hint)

@@ -1,0 +1,184 @@
+"""Published effect sizes the book compares its estimates with, each with its source.
+
+One table, so that a number quoted in a chapter (the meta-analytic
+alliance-outcome correlation, the size of a trait correlate) is read from the
+same place every time and never typed by hand. Each row says how the figure
+was checked: ``"checked"`` (seen in the source's abstract or full text) or
+``"assumption"`` (no source found: a plausible value, never to be presented
+as a finding).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+__all__ = ["published_effects"]
+
+_NAN = np.nan
+
+# quantity, label, r, ci_low, ci_high, k (studies or samples), source, bibtex key, mark, note
+_ROWS = [
+    (
+        "alliance_outcome",
+        "alliance and outcome",
+        0.278,
+        0.256,
+        0.299,
+        295,
+        "Flückiger et al. 2018",
+        "fluckiger2018",
+        "checked",
+        "face-to-face psychotherapy, >30,000 patients; equivalent to d = .579",
+    ),
+    (
+        "alliance_outcome_internet",
+        "alliance and outcome, internet-based",
+        0.275,
+        _NAN,
+        _NAN,
+        23,
+        "Flückiger et al. 2018",
+        "fluckiger2018",
+        "checked",
+        "internet-based psychotherapy",
+    ),
+    (
+        "alliance_outcome_2011",
+        "alliance and outcome (2011 synthesis)",
+        0.275,
+        _NAN,
+        _NAN,
+        190,
+        "Horvath et al. 2011",
+        "horvath2011",
+        "checked",
+        ">14,000 treatments",
+    ),
+    (
+        "iip",
+        "interpersonal problems and alliance",
+        -0.12,
+        -0.16,
+        -0.08,
+        27,
+        "meta-analysis in Psychotherapy 61(3), 198-211 (2024), doi:10.1037/pst0000534",
+        "",
+        "checked",
+        "pretreatment interpersonal problems; 48 correlations from 27 studies",
+    ),
+    (
+        "avoidance",
+        "attachment avoidance and alliance",
+        -0.13,
+        _NAN,
+        _NAN,
+        33,
+        "Notsu et al. 2024",
+        "notsu2024",
+        "checked",
+        "client-rated alliance",
+    ),
+    (
+        "attachment_anxiety",
+        "attachment anxiety and alliance",
+        -0.09,
+        _NAN,
+        _NAN,
+        33,
+        "Notsu et al. 2024",
+        "notsu2024",
+        "checked",
+        "client-rated alliance",
+    ),
+    (
+        "attachment_security",
+        "attachment security and alliance",
+        0.17,
+        0.10,
+        0.23,
+        17,
+        "Diener & Monroe 2011",
+        "diener2011",
+        "checked",
+        "17 independent samples, N = 886",
+    ),
+    (
+        "self_esteem",
+        "self-esteem and alliance",
+        0.12,
+        _NAN,
+        _NAN,
+        0,
+        "assumption (no meta-analysis found)",
+        "",
+        "assumption",
+        "a plausible size, about +.10 to +.15; not a finding",
+    ),
+    (
+        "repair_outcome",
+        "rupture repair and outcome",
+        0.29,
+        _NAN,
+        _NAN,
+        11,
+        "Eubanks et al. 2018",
+        "eubanks2018",
+        "checked",
+        "1,314 patients; equivalent to d = .62",
+    ),
+    (
+        "training_outcome",
+        "rupture-resolution training and outcome",
+        0.11,
+        _NAN,
+        _NAN,
+        6,
+        "Eubanks et al. 2018",
+        "eubanks2018",
+        "checked",
+        "not statistically significant",
+    ),
+]
+
+_COLUMNS = ["quantity", "label", "r", "ci_low", "ci_high", "k", "source", "key", "mark", "note"]
+
+
+def published_effects(quantities=None) -> pd.DataFrame:
+    """Published correlations about the alliance, with confidence interval and source.
+
+    Parameters
+    ----------
+    quantities : str or sequence of str, optional
+        Rows to return, by ``quantity`` name (for example
+        ``"alliance_outcome"``, ``"iip"``, ``"avoidance"``, ``"self_esteem"``);
+        all rows when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``quantity``: ``label``, ``r`` (a correlation; positive
+        means a better alliance goes with more of the other variable),
+        ``ci_low`` and ``ci_high`` (95% interval, missing where the source
+        gives none that was checked), ``k`` (studies or samples pooled; 0 for
+        an assumption), ``source``, ``key`` (the entry in ``references.bib``,
+        empty if there is none), ``mark`` (``"checked"`` or
+        ``"assumption"``) and ``note``.
+
+    Examples
+    --------
+    >>> table = published_effects(["alliance_outcome", "iip"])
+    >>> table[["r", "ci_low", "ci_high", "k"]]
+                         r  ci_low  ci_high    k
+    quantity
+    alliance_outcome  0.278   0.256    0.299  295
+    iip              -0.120  -0.160   -0.080   27
+    """
+    table = pd.DataFrame(_ROWS, columns=_COLUMNS).set_index("quantity")
+    if quantities is None:
+        return table
+    wanted = [quantities] if isinstance(quantities, str) else list(quantities)
+    unknown = [q for q in wanted if q not in table.index]
+    if unknown:
+        raise ValueError(f"unknown quantities {unknown}; available: {list(table.index)}")
+    return table.loc[wanted]
