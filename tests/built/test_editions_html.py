@@ -38,15 +38,19 @@ def _page(root: Path, chapter: Path):
         pytest.fail(f"{path} is missing: build both editions first (make book book-student)")
     parser = _Text()
     parser.feed(path.read_text())
-    text = re.sub(r"\s+", " ", html.unescape(" ".join(parser.parts)))
-    return text, set(parser.classes)
+    return _words(html.unescape(" ".join(parser.parts))), set(parser.classes)
+
+
+def _words(text: str) -> str:
+    """Lower-case words joined by single spaces: immune to smart quotes, dashes, markup."""
+    return " " + " ".join(re.findall(r"\w+", text.lower())) + " "
 
 
 def _plain_words(snippet: str) -> str:
     """The longest run of plain words in a solution's first line (no math, no markup)."""
     runs = re.split(r"\$[^$]*\$|`[^`]*`|\{[^}]*\}|[*_]", snippet)
     best = max(runs, key=lambda r: len(r.split()))
-    return " ".join(best.split())
+    return _words(best)
 
 
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda p: p.stem)
