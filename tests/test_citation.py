@@ -12,7 +12,7 @@ import book
 
 CFF = yaml.safe_load((ROOT / "CITATION.cff").read_text())
 CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
-README = (ROOT / "README.md").read_text()
+README = " ".join((ROOT / "README.md").read_text().split())  # line breaks as spaces
 
 
 def test_required_cff_keys_and_types():
