@@ -39,7 +39,7 @@ echo "binder-check: $(git log -1 --format='%h %s') on Python $have"
 start=$(date +%s)
 "$python" -m venv "$work/env"
 "$work/env/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
-  -r requirements.txt
+  -r requirements.txt 2> >(grep -v "^WARNING: Location .* is ignored" >&2)
 echo "binder-check: environment from requirements.txt in $(( $(date +%s) - start )) s"
 
 mkdir -p "$work/home"

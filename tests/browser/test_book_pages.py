@@ -172,3 +172,28 @@ def test_the_landing_page_redirects_to_the_first_page(browser, book_url):
     visit.page.wait_for_url(f"{book_url}{PAGES[0]}.html", timeout=10_000)
     assert not visit.problems(), visit.problems()
     visit.page.close()
+
+
+def test_the_page_checks_catch_errors_missing_files_and_leave_outside_hosts_blocked(
+    browser, tmp_path
+):
+    """The checks can fail: a script error and a missing local image are reported,
+    an outside image is blocked (and not reported), and its request never leaves."""
+    from browsertools import serve
+
+    (tmp_path / "probe.html").write_text(
+        '<html lang="en"><body><article class="bd-article"><h1>Probe</h1>'
+        '<img src="missing.png" alt="A missing figure.">'
+        '<img src="https://example.org/outside.png" alt="An outside figure.">'
+        "<script>throw new Error('boom from the book');</script></article></body></html>"
+    )
+    with serve(tmp_path) as url:
+        blocked_before = len(browser.blocked)
+        visit = Visit(browser, f"{url}probe.html")
+        visit.page.wait_for_timeout(300)
+        problems = " | ".join(visit.problems())
+        visit.page.close()
+    assert "boom from the book" in problems
+    assert "missing.png" in problems
+    assert "outside.png" not in problems
+    assert "https://example.org/outside.png" in browser.blocked[blocked_before:]

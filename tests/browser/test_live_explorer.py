@@ -32,6 +32,7 @@ def test_moving_the_slider_changes_the_output(browser, lab, screenshots, case, t
     digest = file_digest(notebook)
     checkpoints = notebook.parent / ".ipynb_checkpoints"
     had_checkpoints = checkpoints.exists()
+    blocked_before = len(browser.blocked)
     page = browser.context.new_page()
     errors = []
     page.on("pageerror", lambda error: errors.append(str(error)))
@@ -95,6 +96,7 @@ def test_moving_the_slider_changes_the_output(browser, lab, screenshots, case, t
     report(
         "browser live explorers",
         f"{case.notebook} cell {case.cell}: slider {readout_before} -> {readout_after}; "
-        f"opened and ran in {ran:.1f} s",
+        f"opened and ran in {ran:.1f} s; {len(browser.blocked) - blocked_before} outside "
+        "requests blocked",
     )
     page.close()
