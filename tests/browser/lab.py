@@ -40,9 +40,10 @@ class ExplorerCase:
 
     notebook : path relative to the repository root
     cell : index of the explorer's code cell among all the notebook's cells
-    control : CSS selector of the control inside that cell's output; its handle is
-        dragged and then moved with the keyboard (ipywidgets 8 sliders by default)
-    presses : how many times ArrowRight is pressed on the focused slider
+    control : CSS selector of the slider inside that cell's output (by default any
+        ipywidgets 8 slider); its handle is focused and moved with the keyboard
+    presses : how many times ArrowRight is pressed on the handle (ArrowLeft if the
+        slider is already at its maximum)
     must_change : "text" (the printed output), "image" (the figure) or "any"
     """
 
@@ -60,6 +61,11 @@ class ExplorerCase:
 FIXTURE_NOTEBOOK = HERE / "fixture_explorer.ipynb"
 EXPLORER_TAG = "explorer"
 
+#: Explorers that the `explorer` tag and the defaults do not describe: another
+#: control, or only the figure must change. For example
+#: ExplorerCase("chapters/ruptures.ipynb", cell=12, control=".widget-slider >> nth=1")
+EXTRA_CASES: list[ExplorerCase] = []
+
 
 def tagged_cells(notebook: Path, tag: str = EXPLORER_TAG) -> list[int]:
     cells = json.loads(notebook.read_text())["cells"]
@@ -74,7 +80,7 @@ def explorer_cases() -> list[ExplorerCase]:
     for notebook in toc_notebooks():
         for cell in tagged_cells(notebook):
             cases.append(ExplorerCase(notebook.relative_to(ROOT).as_posix(), cell))
-    return cases
+    return cases + EXTRA_CASES
 
 
 def file_digest(path: Path) -> str:
@@ -235,4 +241,7 @@ def move_slider(page, cell, case: ExplorerCase) -> str:
     handle.focus()
     for _ in range(case.presses):
         handle.press("ArrowRight")
+    if readout.count() and readout.inner_text() == before:  # at its maximum already
+        for _ in range(case.presses):
+            handle.press("ArrowLeft")
     return before

@@ -1,6 +1,8 @@
 """The reader's ways out of the page: every notebook chapter has a Binder button that
 opens that notebook in JupyterLab, and a download of the notebook itself."""
 
+import re
+
 import pytest
 import yaml
 from booksite import ROOT, is_external, resolve, toc_notebooks
@@ -34,3 +36,17 @@ def test_each_notebook_chapter_has_a_binder_button(pages, notebook):
     assert downloads, f"no download of {notebook} on {page.relpath}"
     for url in downloads:
         assert resolve(page.path, url)[0].is_file(), url
+
+
+@pytest.mark.parametrize("notebook", NOTEBOOKS)
+def test_live_code_asks_binder_for_this_repository_and_branch(notebook):
+    """ "Live Code" (thebe) starts a kernel on Binder for the same repository and
+    branch as the launch button, in the notebook's own folder."""
+    html = (ROOT / "_build" / "html" / (notebook.removesuffix(".ipynb") + ".html")).read_text()
+    config = re.search(r'<script type="text/x-thebe-config">(.*?)</script>', html, re.S)
+    assert config, f"no thebe configuration on the page of {notebook}"
+    repo = CONFIG["repository"]["url"].removeprefix("https://github.com/").strip("/")
+    assert f'repo: "{repo}"' in config.group(1)
+    assert f'ref: "{CONFIG["repository"]["branch"]}"' in config.group(1)
+    folder = notebook.rsplit("/", 1)[0] if "/" in notebook else "."
+    assert f'path: "./{folder}"' in config.group(1) or folder == "."
