@@ -219,15 +219,45 @@ def _wait_for_idle_kernel(page, timeout_ms: int) -> None:
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
 
 
+# What the reader sees in a cell's output: its printed text, and its figures that
+# have loaded (an <img> not yet decoded does not count)
+_OUTPUT_STATE_JS = """c => ({
+    text: [...c.querySelectorAll('.jp-OutputArea-output pre')]
+          .map(p => p.textContent).join('\\n'),
+    images: [...c.querySelectorAll('.jp-OutputArea-output img')]
+            .filter(i => i.complete && i.naturalWidth > 0).map(i => i.src),
+})"""
+
+
 def output_state(cell) -> dict[str, object]:
-    """What the reader sees in a cell's output: its printed text and its figures."""
-    return cell.evaluate(
-        """c => ({
-            text: [...c.querySelectorAll('.jp-OutputArea-output pre')]
-                  .map(p => p.textContent).join('\\n'),
-            images: [...c.querySelectorAll('.jp-OutputArea-output img')].map(i => i.src),
-        })"""
+    return cell.evaluate(_OUTPUT_STATE_JS)
+
+
+def wait_for_changed_output(
+    cell, before: dict, must_change: str, expect_text: str | None = None, timeout_ms=30_000
+) -> dict[str, object]:
+    """Wait until the cell's output has settled into a changed state, and return it.
+
+    Settled: at least as many loaded figures as before, and text if there was text
+    (an explorer clears its output before drawing the new one). Changed: the printed
+    text, the figures, either ("any") or both ("text+image"), as `must_change` says;
+    and, if given, the text contains `expect_text`.
+    """
+    cell.page.wait_for_function(
+        f"""([c, before, mustChange, expectText]) => {{
+            const s = ({_OUTPUT_STATE_JS})(c);
+            const settled = s.images.length >= before.images.length
+                && (before.text === '' || s.text !== '');
+            const text = s.text !== before.text;
+            const image = s.images.join() !== before.images.join();
+            const changed = {{text, image, any: text || image, 'text+image': text && image}};
+            return settled && changed[mustChange]
+                && (expectText === null || s.text.includes(expectText));
+        }}""",
+        arg=[cell.element_handle(), before, must_change, expect_text],
+        timeout=timeout_ms,
     )
+    return output_state(cell)
 
 
 def move_slider(page, cell, case: ExplorerCase) -> str:

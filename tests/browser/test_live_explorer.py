@@ -12,7 +12,15 @@ import time
 
 import pytest
 from booksite import ROOT, report
-from lab import JupyterLab, explorer_cases, file_digest, move_slider, open_and_run_all, output_state
+from lab import (
+    JupyterLab,
+    explorer_cases,
+    file_digest,
+    move_slider,
+    open_and_run_all,
+    output_state,
+    wait_for_changed_output,
+)
 
 CASES = explorer_cases()
 
@@ -43,48 +51,31 @@ def test_moving_the_slider_changes_the_output(browser, lab, screenshots, case, t
 
     cell = page.locator(".jp-Notebook .jp-Cell").nth(case.cell)
     cell.locator(f"{case.control} .noUi-handle").first.wait_for(timeout=30_000)
-    # the first output must be there before the slider moves
+    # the first output must be there, its figures loaded, before the slider moves
     page.wait_for_function(
-        "c => c.querySelectorAll('.jp-OutputArea-output pre, .jp-OutputArea-output img')"
-        ".length > 0",
+        """c => {
+            const outputs = '.jp-OutputArea-output pre, .jp-OutputArea-output img';
+            const out = [...c.querySelectorAll(outputs)];
+            return out.length > 0
+                && out.every(o => o.tagName !== 'IMG' || (o.complete && o.naturalWidth > 0));
+        }""",
         arg=cell.element_handle(),
         timeout=30_000,
     )
     before = output_state(cell)
     readout_before = move_slider(page, cell, case)
 
-    checks = {
-        "text": "s.text !== before.text",
-        "image": "s.images.join() !== before.images.join()",
-    }
-    wanted = {"text+image": " && ".join(checks.values()), "any": " || ".join(checks.values())}
-    condition = wanted.get(case.must_change, checks.get(case.must_change))
-    page.wait_for_function(
-        f"""([c, before]) => {{
-            const s = {{
-                text: [...c.querySelectorAll('.jp-OutputArea-output pre')]
-                      .map(p => p.textContent).join('\\n'),
-                images: [...c.querySelectorAll('.jp-OutputArea-output img')].map(i => i.src),
-            }};
-            return s.images.length + s.text.length > 0 && ({condition});
-        }}""",
-        arg=[cell.element_handle(), before],
-        timeout=30_000,
-    )
-    after = output_state(cell)
     readout_after = cell.locator(f"{case.control} .widget-readout").first.inner_text()
     assert readout_after != readout_before, "the slider did not move"
 
+    expect_text = None
     if case.notebook == "tests/browser/fixture_explorer.ipynb":
         # the fixture prints its slider's value: the output must follow the slider to
         # where it stopped (each key press runs the callback once, in order)
-        value = int(readout_after)
-        assert abs(value - int(readout_before)) == case.presses
-        cell.locator(".jp-OutputArea-output pre", has_text=f"sessions: {value};").wait_for(
-            timeout=30_000
-        )
-        after = output_state(cell)
-        assert after["images"] and after["images"] != before["images"]
+        assert abs(int(readout_after) - int(readout_before)) == case.presses
+        expect_text = f"sessions: {int(readout_after)};"
+    after = wait_for_changed_output(cell, before, case.must_change, expect_text)
+    assert after != before
 
     page.wait_for_timeout(300)  # let the new figure paint before the screenshot
     cell.scroll_into_view_if_needed()
