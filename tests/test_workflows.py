@@ -57,6 +57,8 @@ def test_test_workflow_runs_make_test_and_the_binder_check_on_pull_requests():
 def test_workflows_use_the_python_of_runtime_txt(name):
     for job in load(name)["jobs"].values():
         container = job.get("container") or ""
+        if isinstance(container, dict):
+            container = container["image"]
         if container:
             assert container.startswith(f"python:{RUNTIME}-"), container
         for step in steps(job):
