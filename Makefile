@@ -17,7 +17,12 @@ export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
 CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 
-.PHONY: help venv book book-student student-data test lint unit nbval build-strict built-checks lab data notebooks requirements clean distclean
+# Debian's Chromium drives the browser tests (never a browser Playwright downloads)
+CHROMIUM ?= /usr/bin/chromium
+export CHROMIUM
+
+.PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
+	site browser binder-check lab data notebooks requirements clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -31,6 +36,20 @@ $(STAMP): requirements.txt pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
 	touch $(STAMP)
+
+chromium:  ## make sure Debian's chromium is installed (apt-get, as root) for the browser tests
+	@if [ -x "$(CHROMIUM)" ]; then \
+	  echo "chromium: $(CHROMIUM)"; \
+	elif [ "$(CHROMIUM)" = /usr/bin/chromium ] && command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's chromium (apt-get install -y chromium)"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; \
+	  test -x /usr/bin/chromium; \
+	else \
+	  echo "The browser tests need Chromium at $(CHROMIUM), and it is missing."; \
+	  echo "On Debian, as root: apt-get install -y chromium. Elsewhere, install Chromium"; \
+	  echo "and run make CHROMIUM=/path/to/chromium test. (Never playwright install.)"; \
+	  exit 1; \
+	fi
 
 # --- the two commands ----------------------------------------------------------
 book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings allowed)
@@ -48,7 +67,7 @@ student-data: $(STAMP)  ## a dataset and answer key per student: make student-da
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
 	$(BIN)/python -m book.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
 
-test: lint unit nbval build-strict book-student built-checks  ## run every check: ruff, unit tests and doctests, nbval, both strict builds, checks of the built HTML
+test: lint unit nbval build-strict book-student site browser  ## run every check (see README.md)
 	@echo "make test: all checks passed"
 
 # --- the checks ------------------------------------------------------------------
@@ -57,7 +76,8 @@ lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
 	$(BIN)/ruff format --check book tests benchmarks
 
 unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
-	$(BIN)/python -m pytest tests book --doctest-modules -n 2 --ignore=tests/built
+	$(BIN)/python -m pytest tests book --doctest-modules -n 2 \
+	  --ignore=tests/site --ignore=tests/browser
 
 nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
@@ -66,8 +86,22 @@ nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 
 build-strict: book  ## the strict book build (same as make book)
 
-built-checks: $(STAMP)  ## checks of the built HTML of both editions (run after the builds)
-	$(BIN)/python -m pytest tests/built -q
+# The next two need the built book: `make test` runs them after the builds.
+site: $(STAMP)  ## offline checks of the built HTML: links, anchors, alt text, headings, both editions
+	@test -f _build/html/index.html || { echo "no built book: run make book first"; exit 1; }
+	@test -f _build/student/_build/html/index.html || { echo "no student edition: run make book-student first"; exit 1; }
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest tests/site -q; \
+	echo "site checks took $$(( $$(date +%s) - start )) s"
+
+browser: $(STAMP) chromium  ## the built book and live JupyterLab in Debian's Chromium (screenshots in _build/screenshots)
+	@test -f _build/html/index.html || { echo "no built book: run make book first"; exit 1; }
+	@start=$$(date +%s); \
+	$(BIN)/python -m pytest tests/browser -q -n 2 --dist loadfile; \
+	echo "browser tests took $$(( $$(date +%s) - start )) s"
+
+binder-check:  ## as Binder would: a fresh clone, a new venv from requirements.txt alone, every chapter run (slow; needs the package index)
+	PYTHON=$(PYTHON) bash scripts/binder_check.sh
 
 # --- working on the book ----------------------------------------------------------------
 lab: $(STAMP)  ## JupyterLab in the book's environment
@@ -88,7 +122,7 @@ requirements:  ## re-pin requirements.txt from requirements.in (needs the networ
 	  --output-file requirements.txt requirements.in
 
 clean:  ## remove the built book and caches (keeps .venv)
-	rm -rf _build .pytest_cache .hypothesis .ruff_cache
+	rm -rf _build .pytest_cache .hypothesis .ruff_cache tests/browser/.ipynb_checkpoints
 	find . -name __pycache__ -not -path './$(VENV)/*' -prune -exec rm -rf {} +
 
 distclean: clean  ## also remove .venv
