@@ -45,6 +45,7 @@ __all__ = [
     "detection_curve",
     "evaluate_alerts",
     "match_ruptures",
+    "plot_alerts",
     "reliable_change_threshold",
     "reliable_drop",
 ]
@@ -829,3 +830,96 @@ def compare_rules(
         for name, settings in rules
     ]
     return pd.concat(rows, ignore_index=True)
+
+
+# --------------------------------------------------------------------------
+# the monitor's view
+
+
+def plot_alerts(
+    alerts: pd.DataFrame,
+    *,
+    column: str = "alliance",
+    by: str = "patient_id",
+    time: str = "session",
+    scale: str | Scale = "wai-sr",
+    ruptures: pd.DataFrame | None = None,
+    ax=None,
+):
+    """One patient's scores, the rule's threshold and its alerts, session by session.
+
+    Parameters
+    ----------
+    alerts : pandas.DataFrame
+        A rule's output for one patient (select the patient's rows first).
+    column, by, time : str
+        The score, patient and session columns.
+    scale : str or Scale, default "wai-sr"
+        Sets the vertical axis to the scale's range.
+    ruptures : pandas.DataFrame, optional
+        True rupture events of this patient (a simulated study only), drawn
+        as shaded sessions.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new pyplot figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    from book.plots import COLORS
+
+    scale = get_scale(scale)
+    _check_alerts(alerts, by, time)
+    if column not in alerts.columns:
+        raise ValueError(f"column {column!r} not in alerts; it has {list(alerts.columns)}")
+    if alerts[by].nunique() > 1:
+        raise ValueError("alerts holds several patients; select one patient's rows to draw")
+    if ax is None:
+        import matplotlib.pyplot as plt
+
+        _, ax = plt.subplots(figsize=(7, 3.4))
+    sessions = alerts[time].to_numpy()
+    scores = alerts[column].to_numpy(dtype=float)
+    if ruptures is not None and len(ruptures):
+        for k, s in enumerate(ruptures[time]):
+            ax.axvspan(
+                s - 0.4,
+                s + 0.4,
+                color=COLORS["rupture"],
+                alpha=0.18,
+                lw=0,
+                label="true rupture" if k == 0 else None,
+            )
+    ax.plot(sessions, scores, "o-", color=COLORS["alliance"], ms=5, label="score")
+    if "threshold" in alerts.columns:
+        threshold = alerts["threshold"].to_numpy(dtype=float)
+        ax.step(
+            sessions,
+            threshold,
+            where="mid",
+            color="0.45",
+            ls="--",
+            lw=1.2,
+            label="alert below this line",
+        )
+    hit = alerts["alert"].astype(bool).to_numpy()
+    ax.plot(
+        sessions[hit],
+        scores[hit],
+        "v",
+        color=COLORS["symptoms"],
+        ms=11,
+        mec="black",
+        mew=0.6,
+        label="alert",
+        ls="none",
+    )
+    pad = 0.03 * (scale.maximum - scale.minimum)
+    ax.set_ylim(scale.minimum - pad, scale.maximum + pad)
+    if len(sessions):
+        ax.set_xlim(sessions.min() - 0.6, sessions.max() + 0.6)
+        ax.set_xticks(np.arange(sessions.min(), sessions.max() + 1))
+    ax.set_xlabel("session")
+    ax.set_ylabel(f"alliance ({scale.name.upper()})")
+    ax.legend(loc="lower left", fontsize="small", frameon=True)
+    return ax
