@@ -249,7 +249,7 @@ def _records(text: str, delimiter: str):
             yield previous + 1, reader.line_num, fields
             previous = reader.line_num
     except csv.Error as err:
-        raise SessionFileError(f"line {reader.line_num + 1} cannot be read as CSV: {err}") from None
+        raise SessionFileError(f"line {reader.line_num} cannot be read as CSV: {err}") from None
 
 
 # --------------------------------------------------------------------------

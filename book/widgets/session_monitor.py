@@ -34,7 +34,7 @@ DEFAULT_SCORES = "4.17 4.25 4.33 4.25 4.42 3.50 4.00 4.33 4.42 4.50 4.42 4.58"
 
 # the threshold slider of each rule: (description, minimum, maximum, step, default)
 _SLIDERS = {
-    "reliable-drop": lambda scale: ("z", 0.5, 3.5, 0.05, 1.96),
+    "reliable-drop": lambda scale: ("z", 0.25, 3.5, 0.05, 1.96),
     "own-mean": lambda scale: ("k (SD)", 0.5, 3.0, 0.1, 1.0),
     "cutoff": lambda scale: (
         "cut-off",
@@ -46,7 +46,7 @@ _SLIDERS = {
 }
 _RULE_LABELS = {
     "reliable-drop": "Drop larger than the reliable change",
-    "own-mean": "Below own earlier mean (k SD)",
+    "own-mean": "Below own earlier mean",
     "cutoff": "Below an absolute cut-off",
 }
 
