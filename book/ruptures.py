@@ -264,7 +264,7 @@ def reliable_drop(
                 )
         return out
 
-    setting = f"z = {z:g} (drop > {change:.2f})"
+    setting = f"z = {z:g}, drop > {change:.2f}"
     return _finish(
         frame, column, by, time, "reliable-drop", setting, reference, threshold, reasons, explain
     )

@@ -44,6 +44,11 @@ _SLIDERS = {
         scale.cutoff,
     ),
 }
+_RULE_TITLES = {
+    "reliable-drop": "Reliable drop",
+    "own-mean": "Below own mean",
+    "cutoff": "Below cut-off",
+}
 _RULE_LABELS = {
     "reliable-drop": "Drop larger than the reliable change",
     "own-mean": "Below own earlier mean",
@@ -288,7 +293,7 @@ class SessionMonitor:
             n = int(self.alerts["alert"].sum())
             setting = self.alerts["setting"].iloc[0]
             ax.set_title(
-                f"{_RULE_LABELS[self.rule.value]} ({setting}): {n} alert{'s' if n != 1 else ''}",
+                f"{_RULE_TITLES[self.rule.value]} ({setting}): {n} alert{'s' if n != 1 else ''}",
                 fontsize="medium",
             )
         else:
