@@ -12,6 +12,11 @@ Modules, one concept each:
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
+- :mod:`book.scales` -- session alliance questionnaires: range, SD, reliability, cut-off
+- :mod:`book.ruptures` -- rupture rules that use only earlier sessions, scored against the truth
+- :mod:`book.session_file` -- reading a clinician's session file, accounting for every row
+- :mod:`book.experiment` -- in-silico experiments: the same patients under two conditions
+- :mod:`book.widgets` -- interactive explorers (ipywidgets), e.g. the session monitor
 """
 
 __version__ = "0.1.0"
