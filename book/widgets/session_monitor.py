@@ -110,6 +110,7 @@ class SessionMonitor:
             description="Scores",
             placeholder="one score per session, e.g. 4.2 4.5 3.1 NA 4.0",
             layout=wide,
+            continuous_update=False,  # recompute when the reader leaves the box, not per key
         )
         self.upload = widgets.FileUpload(accept=".csv,text/csv", multiple=False, description="CSV")
         self.delimiter = widgets.Dropdown(
@@ -323,12 +324,15 @@ class SessionMonitor:
         if hits.empty:
             self.alert_list.value = "<p>No alerts: no session meets the rule.</p>"
             return
+        cell = "style='padding:2px 12px 2px 0; text-align:left'"
         rows = "".join(
-            f"<tr><td>{int(r.session)}</td><td>{r.alliance:.2f}</td><td>{html.escape(r.reason)}</td></tr>"
+            f"<tr><td {cell}>{int(r.session)}</td><td {cell}>{r.alliance:.2f}</td>"
+            f"<td {cell}>{html.escape(r.reason)}</td></tr>"
             for r in hits.itertuples()
         )
         self.alert_list.value = (
-            f"<table><tr><th>session</th><th>score</th><th>why it alerts</th></tr>{rows}</table>"
+            f"<table><tr><th {cell}>session</th><th {cell}>score</th>"
+            f"<th {cell}>why it alerts</th></tr>{rows}</table>"
         )
 
     # -- display in a notebook ---------------------------------------------------------
