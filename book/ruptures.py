@@ -582,13 +582,8 @@ def match_ruptures(
     _check_alerts(alerts, by, time)
     window = _check_window(window)
     events = _events(ruptures, alerts, by, time).copy()
-    alerted = set(
-        zip(
-            alerts.loc[alerts["alert"].astype(bool), by],
-            alerts.loc[alerts["alert"].astype(bool), time],
-            strict=True,
-        )
-    )
+    hits = alerts[alerts["alert"].astype(bool)]
+    alerted = set(zip(hits[by], hits[time], strict=True))
     delay = np.full(len(events), np.nan)
     for i, (pid, s) in enumerate(zip(events[by], events[time], strict=True)):
         for lag in range(window + 1):

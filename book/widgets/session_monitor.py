@@ -16,7 +16,9 @@ alerts marked and the reason for each.
 
 from __future__ import annotations
 
+import contextlib
 import html
+from dataclasses import replace
 
 import ipywidgets as widgets
 import pandas as pd
@@ -24,7 +26,7 @@ import pandas as pd
 from book.ruptures import RULES, detect, plot_alerts
 from book.scales import SCALES, get_scale
 from book.session_file import SessionFileError, read_sessions, scores_from_text
-from book.widgets import LIVE_HINT, figure_png, new_figure
+from book.widgets import figure_png, new_figure
 
 __all__ = ["DEFAULT_SCORES", "SessionMonitor"]
 
@@ -185,18 +187,14 @@ class SessionMonitor:
             self.source.value = "file"
         self.update()
 
+    @contextlib.contextmanager
     def _quiet(self):
         """A context in which control changes do not trigger update()."""
-        monitor = self
-
-        class _Quiet:
-            def __enter__(self):
-                monitor._busy = True
-
-            def __exit__(self, *exc):
-                monitor._busy = False
-
-        return _Quiet()
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = False
 
     def _set_slider(self):
         """Give the threshold slider the range and default of the rule (and scale)."""
@@ -263,7 +261,7 @@ class SessionMonitor:
             self.file = None
             problems.append(f"{self._upload_name}: {err}")
             return self.data
-        self.file = _named(self.file, self._upload_name)
+        self.file = replace(self.file, source=self._upload_name)  # the upload's own name
         f = self.file
         notes.append(
             f"{f.source}: {f.rows_read} rows read, {f.rows_kept} kept, {f.rows_rejected} rejected"
@@ -345,15 +343,3 @@ class SessionMonitor:
         if not len(self.alerts):
             return []
         return [int(s) for s in self.alerts.loc[self.alerts["alert"], "session"]]
-
-    @staticmethod
-    def live_hint() -> str:
-        """The sentence a chapter shows beside the static figure."""
-        return LIVE_HINT
-
-
-def _named(result, name):
-    """The same SessionFile with the uploaded file's name as its source."""
-    from dataclasses import replace
-
-    return replace(result, source=name)
