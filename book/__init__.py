@@ -16,6 +16,11 @@ Modules, one concept each:
 - :mod:`book.classroom` -- a dataset and answer key per student, from a roster
 - :mod:`book.editions` -- the student edition: the book without solutions
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
+- :mod:`book.scales` -- session alliance questionnaires: range, SD, reliability, cut-off
+- :mod:`book.ruptures` -- rupture rules that use only earlier sessions, scored against the truth
+- :mod:`book.session_file` -- reading a clinician's session file, accounting for every row
+- :mod:`book.experiment` -- in-silico experiments: the same patients under two conditions
+- :mod:`book.widgets` -- interactive explorers (ipywidgets), e.g. the session monitor
 """
 
 __version__ = "0.1.0"

@@ -1,0 +1,74 @@
+"""Interactive explorers for the chapters (ipywidgets 8 and matplotlib).
+
+Explorers:
+
+- :mod:`book.widgets.session_monitor` -- ``SessionMonitor``: type or upload a
+  patient's session scores, pick a rupture rule, see the alerts.
+
+Conventions every explorer follows, so that it works live (JupyterLab,
+Binder), in the tests (no browser) and in the static HTML book (no kernel):
+
+1. **One module per explorer, one class.** The constructor builds the controls
+   and the layout in ``.widget`` and draws once.
+2. **``update()`` is a plain method.** It reads the controls, recomputes,
+   keeps the results as attributes (what tests check) and redraws. Control
+   observers only call it, so a test drives an explorer by setting a
+   control's ``.value`` and reading the attributes; no frontend is needed.
+3. **``draw(ax)`` draws the current view** on a matplotlib ``Axes``. The live
+   widget shows it as a PNG (:func:`figure_png`); a chapter calls it in its own
+   cell to give the HTML book a static figure with alt text and a caption.
+4. **Input errors become a message** (``.message``, shown in the widget),
+   never a traceback.
+5. **In a chapter** the cell that displays the live widget is tagged
+   ``remove-output`` (without a kernel its controls would be dead) and begins
+   with ``# NBVAL_IGNORE_OUTPUT`` (the widget's text form lists control
+   states, which nbval would compare). The next cell draws the same view as a
+   static figure, and the text tells the reader how to run it live
+   (:data:`LIVE_HINT`).
+"""
+
+from __future__ import annotations
+
+import io
+
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+__all__ = ["LIVE_HINT", "figure_png", "new_figure"]
+
+#: What to tell a reader of the static book about running an explorer live.
+LIVE_HINT = (
+    "The controls work only with a running Python kernel. In the HTML book you see "
+    "the explorer's view at its default values; to use it, open this chapter in "
+    "JupyterLab: on Binder with the launch button at the top of the page, or in a "
+    "copy of the book's repository with `make lab`."
+)
+
+
+def new_figure(width: float = 7.0, height: float = 3.4) -> Figure:
+    """A matplotlib figure outside pyplot, so an explorer never leaks figures.
+
+    Examples
+    --------
+    >>> fig = new_figure()
+    >>> fig.get_size_inches().tolist()
+    [7.0, 3.4]
+    """
+    fig = Figure(figsize=(width, height), dpi=96)
+    FigureCanvasAgg(fig)
+    # fixed margins: a layout engine would double the drawing time of every update
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.14, top=0.9)
+    return fig
+
+
+def figure_png(fig: Figure) -> bytes:
+    """The figure as PNG bytes, for an ``ipywidgets.Image``.
+
+    Examples
+    --------
+    >>> figure_png(new_figure())[:8]
+    b'\\x89PNG\\r\\n\\x1a\\n'
+    """
+    buffer = io.BytesIO()
+    fig.savefig(buffer, format="png", dpi=96)
+    return buffer.getvalue()
