@@ -75,10 +75,10 @@ def person_mean_center(
     columns = [columns] if isinstance(columns, str) else list(columns)
     _check_frame(data, columns, by)
     out = data.copy()
-    groups = out.groupby(by, sort=False)
     for col in columns:
         values = out[col].astype("float64")
-        mean = groups[col].transform(lambda s: s.astype("float64").mean())
+        # a built-in group mean (NaN skipped), not a Python function per patient
+        mean = values.groupby(out[by], sort=False).transform("mean")
         out[f"{col}_between"] = mean.astype("float64")
         out[f"{col}_within"] = values - out[f"{col}_between"]
     return out
