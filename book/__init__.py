@@ -11,6 +11,10 @@ Modules, one concept each:
 - :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
+- :mod:`book.reml` -- fast restricted maximum likelihood for two-level mixed models
+- :mod:`book.models` -- the lagged multilevel model (``fit_lagged_model``)
+- :mod:`book.riclpm` -- the random-intercept cross-lagged panel model (``fit_riclpm``)
+- :mod:`book.moderation` -- simple slopes and the Johnson-Neyman region of IIP
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 """
 
