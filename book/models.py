@@ -35,7 +35,14 @@ from book.panel import add_lags
 from book.reml import SINGULAR_TOL, fit_reml
 from book.study import Study
 
-__all__ = ["LaggedModelResult", "ModelFitWarning", "fit_lagged_model", "REQUIRED_COLUMNS"]
+__all__ = [
+    "LaggedModelResult",
+    "ModelFitWarning",
+    "REQUIRED_COLUMNS",
+    "build_model_frame",
+    "fit_lagged_model",
+    "fit_pooled_regression",
+]
 
 #: Columns a reader's own long table needs (one row per patient and session).
 REQUIRED_COLUMNS = ("patient_id", "session", "bdi", "alliance", "iip")
@@ -502,3 +509,43 @@ def fit_lagged_model(
         detrend=detrend,
         model=model,
     )
+
+
+def fit_pooled_regression(data, *, alpha: float = 0.05) -> pd.DataFrame:
+    """The naive pooled regression: next-session symptoms on this session's raw alliance.
+
+    Ordinary least squares of ``bdi_next ~ bdi + alliance`` over all session
+    pairs, ignoring that pairs are nested in patients except for
+    cluster-robust (by patient) standard errors. The alliance coefficient mixes
+    the within-patient (state-like) and between-patient (trait-like)
+    associations.
+
+    Parameters
+    ----------
+    data : Study or pandas.DataFrame
+        As for :func:`fit_lagged_model`.
+    alpha : float, default 0.05
+        1 - confidence level.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Tidy table: ``term``, ``estimate``, ``std_error``, ``ci_low``,
+        ``ci_high``, ``p_value``.
+
+    Examples
+    --------
+    >>> from book.data import load_study
+    >>> table = fit_pooled_regression(load_study())
+    >>> table["term"].tolist()
+    ['Intercept', 'bdi', 'alliance']
+    >>> round(float(table.set_index("term").loc["alliance", "estimate"]), 2)
+    -0.9
+    """
+    if not (isinstance(alpha, float) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    frame, _, _ = build_model_frame(data)
+    res = sm.OLS.from_formula("bdi_next ~ bdi + alliance", data=frame).fit(
+        cov_type="cluster", cov_kwds={"groups": frame["patient_id"].to_numpy()}
+    )
+    return _tidy(list(res.params.index), res.params.to_numpy(), res.cov_params().to_numpy(), alpha)
