@@ -164,7 +164,10 @@ class LaggedModelResult:
 
 def _as_frame(data) -> pd.DataFrame:
     if isinstance(data, Study):
-        return data.long()
+        # only what the model needs: cheaper than the full Study.long()
+        return data.sessions[["patient_id", "session", "bdi", "alliance"]].merge(
+            data.patients[["patient_id", "iip"]], on="patient_id", how="left", validate="m:1"
+        )
     if isinstance(data, pd.DataFrame):
         return data.copy()
     raise TypeError(

@@ -112,16 +112,15 @@ class _Sufficient:
     def evaluate(self, theta, *, gradient=False, full=False):
         """-REML log-likelihood (profiled), optionally its gradient and the estimates."""
         L, Psi = self.psi(theta)
-        eye = np.eye(self.q)
-        A = eye + self.ZtZ @ Psi  # I + Z'Z Psi, per group
+        A = np.eye(self.q) + self.ZtZ @ Psi  # I + Z'Z Psi, per group
         _, logdet_a = np.linalg.slogdet(A)
         M = Psi @ np.linalg.inv(A)  # Psi (I + Z'Z Psi)^-1 = (Psi^-1 + Z'Z)^-1
-        # Z'V^-1 X, Z'V^-1 y, Z'V^-1 Z per group (Woodbury)
-        C = self.ZtX - self.ZtZ @ M @ self.ZtX
-        c = self.Zty - np.einsum("gij,gj->gi", self.ZtZ @ M, self.Zty)
-        xtvx = self.XtX - np.einsum("gki,gkj->ij", self.ZtX, M @ self.ZtX)
-        xtvy = self.Xty - np.einsum("gki,gk->i", M @ self.ZtX, self.Zty)
-        ytvy = self.yty - np.einsum("gi,gi->", self.Zty, np.einsum("gij,gj->gi", M, self.Zty))
+        # X'V^-1 X, X'V^-1 y, y'V^-1 y summed over groups (Woodbury)
+        MZX = M @ self.ZtX
+        Mzy = (M @ self.Zty[..., None])[..., 0]
+        xtvx = self.XtX - np.tensordot(self.ZtX, MZX, axes=([0, 1], [0, 1]))
+        xtvy = self.Xty - np.tensordot(MZX, self.Zty, axes=([0, 1], [0, 1]))
+        ytvy = self.yty - float((self.Zty * Mzy).sum())
         chol = np.linalg.cholesky(xtvx)
         b = np.linalg.solve(xtvx, xtvy)
         rss = ytvy - xtvy @ b
@@ -131,19 +130,21 @@ class _Sufficient:
         value += 0.5 * k * (np.log(2 * np.pi) - np.log(k) + 1.0)
         out = [value]
         if gradient or full:
-            e = c - C @ b  # Z_g' V_g^-1 r_g
+            # Z_g' V_g^-1 X_g and Z_g' V_g^-1 r_g
+            C = self.ZtX - self.ZtZ @ MZX
+            e = self.Zty - (self.ZtZ @ Mzy[..., None])[..., 0] - C @ b
         if gradient:
-            W = self.ZtZ - self.ZtZ @ M @ self.ZtZ  # Z'V^-1 Z
-            xinv = np.linalg.inv(xtvx)
+            W = self.ZtZ.sum(axis=0) - np.tensordot(self.ZtZ, M @ self.ZtZ, axes=([0, 2], [0, 1]))
+            CH = C @ np.linalg.inv(xtvx)
             G = (
-                W.sum(axis=0)
-                - np.einsum("gip,pr,gjr->ij", C, xinv, C)
-                - (k / rss) * np.einsum("gi,gj->ij", e, e)
+                W
+                - np.tensordot(CH, C, axes=([0, 2], [0, 2]))
+                - (k / rss) * np.tensordot(e, e, axes=([0], [0]))
             )
-            out.append((0.5 * 2.0 * G @ L)[self.tril])
+            out.append((G @ L)[self.tril])
         if full:
             scale = rss / k
-            blup = np.einsum("ij,gj->gi", Psi, e)
+            blup = e @ Psi.T
             out.append((b, scale * np.linalg.inv(xtvx), scale * Psi, scale, blup, L))
         return tuple(out) if len(out) > 1 else out[0]
 
@@ -203,7 +204,7 @@ def fit_reml(y, X, Z, groups, *, start=None, maxiter=200, gtol=1e-6) -> RemlFit:
         raise ValueError("y, X and Z must be finite (drop rows with missing values first)")
     if len(y) <= X.shape[1]:
         raise ValueError(f"need more rows ({len(y)}) than fixed effects ({X.shape[1]})")
-    if np.linalg.matrix_rank(X) < X.shape[1]:
+    if np.linalg.matrix_rank(X.T @ X) < X.shape[1]:
         raise ValueError("the fixed-effects design X is rank deficient (collinear columns)")
 
     # Random-effect columns on a common scale (intercept 1, others unit SD)
