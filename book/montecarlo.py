@@ -329,6 +329,7 @@ def interaction_power(
     seed: int,
     params: SimulationParameters | None = None,
     alpha: float = 0.05,
+    detrend: bool = False,
 ) -> pd.DataFrame:
     """Share of simulated studies in which the alliance x IIP interaction is significant.
 
@@ -345,12 +346,15 @@ def interaction_power(
         Everything but the number of therapists; defaults when omitted.
     alpha : float, default 0.05
         Two-sided significance level.
+    detrend : bool, default False
+        Fit the detrended model (see :func:`book.models.fit_lagged_model`).
 
     Returns
     -------
     pandas.DataFrame
         ``n_patients``, ``power`` (share significant, in the true direction),
-        ``mcse`` (sqrt(p(1 - p)/R)), ``mean_estimate`` and ``n_reps``.
+        ``mcse`` (sqrt(p(1 - p)/R)), ``mean_estimate`` and ``sd_estimate`` of
+        the interaction, and ``n_reps``.
     """
     params = _check_params(params)
     _check_count("n_reps", n_reps)
@@ -364,7 +368,9 @@ def interaction_power(
         p = params.replace(n_therapists=n_ther)
         hits, estimates = [], []
         for r in range(n_reps):
-            fit = fit_lagged_model(simulate(p, seed=seed + 1000 * j + r), alpha=alpha)
+            fit = fit_lagged_model(
+                simulate(p, seed=seed + 1000 * j + r), alpha=alpha, detrend=detrend
+            )
             row = fit.fixed_effects.set_index("term").loc[term]
             estimates.append(float(row["estimate"]))
             hits.append(bool(row["p_value"] < alpha and np.sign(row["estimate"]) == np.sign(truth)))
@@ -375,6 +381,7 @@ def interaction_power(
                 "power": power,
                 "mcse": float(np.sqrt(power * (1 - power) / n_reps)),
                 "mean_estimate": float(np.mean(estimates)),
+                "sd_estimate": float(np.std(estimates, ddof=1)) if n_reps > 1 else np.nan,
                 "n_reps": n_reps,
             }
         )
