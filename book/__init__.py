@@ -15,6 +15,7 @@ Modules, one concept each:
 - :mod:`book.models` -- the lagged multilevel model (``fit_lagged_model``)
 - :mod:`book.riclpm` -- the random-intercept cross-lagged panel model (``fit_riclpm``)
 - :mod:`book.moderation` -- simple slopes and the Johnson-Neyman region of IIP
+- :mod:`book.montecarlo` -- repeated simulated studies: bias, RMSE, coverage, power
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 """
 
