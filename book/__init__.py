@@ -12,6 +12,11 @@ Modules, one concept each:
 - :mod:`book.literature` -- published effect sizes the chapters compare with, with sources
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
+- :mod:`book.reml` -- fast restricted maximum likelihood for two-level mixed models
+- :mod:`book.models` -- the lagged multilevel model (``fit_lagged_model``)
+- :mod:`book.riclpm` -- the random-intercept cross-lagged panel model (``fit_riclpm``)
+- :mod:`book.moderation` -- simple slopes and the Johnson-Neyman region of IIP
+- :mod:`book.montecarlo` -- repeated simulated studies: bias, RMSE, coverage, power
 - :mod:`book.exercises` -- self-checks of coding exercises (right, or a hint)
 - :mod:`book.classroom` -- a dataset and answer key per student, from a roster
 - :mod:`book.editions` -- the student edition: the book without solutions

@@ -1,0 +1,66 @@
+"""How fast is the lagged multilevel model? Prints median and spread of fit times.
+
+Target (issue 4): the default ``fit_lagged_model`` on the canonical study
+(random intercept and random within-slope) in a median of at most 0.25 s.
+For comparison, statsmodels' own ``MixedLM.fit`` on the same model frame with
+its default optimiser and with ``method="lbfgs"``, and whether each reaches
+the REML maximum (log-likelihood printed).
+"""
+
+import os
+import platform
+import statistics
+import time
+import warnings
+
+from book.data import load_study
+from book.models import fit_lagged_model
+from book.riclpm import fit_riclpm
+
+
+def timed(fn, repeats):
+    times, out = [], None
+    for _ in range(repeats):
+        start = time.perf_counter()
+        out = fn()
+        times.append(time.perf_counter() - start)
+    return out, statistics.median(times), min(times), max(times)
+
+
+def main():
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
+        f"Python {platform.python_version()}, {platform.platform()}"
+    )
+    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    study = load_study()
+    fit_lagged_model(study)  # warm-up: imports, first calls
+
+    fit, med, lo, hi = timed(lambda: fit_lagged_model(study), repeats=30)
+    print(
+        f"fit_lagged_model(study) [fast REML, random intercept + slope]: "
+        f"median {med:.3f} s (min {lo:.3f}, max {hi:.3f}) over 30 runs; "
+        f"loglike {fit.loglike:.4f}, converged {fit.converged}, singular {fit.singular}"
+    )
+    _, med, lo, hi = timed(lambda: fit_lagged_model(study, detrend=True), repeats=10)
+    print(f"  detrended: median {med:.3f} s (min {lo:.3f}, max {hi:.3f}) over 10 runs")
+    _, med, lo, hi = timed(
+        lambda: fit_lagged_model(study, direction="symptoms_to_alliance"), repeats=10
+    )
+    print(f"  reverse direction: median {med:.3f} s (min {lo:.3f}, max {hi:.3f}) over 10 runs")
+
+    model = fit.model
+    for label, kwargs in [("default optimiser", {}), ('method="lbfgs"', {"method": "lbfgs"})]:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            res, med, lo, hi = timed(lambda kw=kwargs: model.fit(reml=True, **kw), repeats=3)
+        print(
+            f"statsmodels MixedLM.fit, {label}: median {med:.2f} s (min {lo:.2f}, max {hi:.2f}) "
+            f"over 3 runs; loglike {res.llf:.4f}, converged {res.converged}"
+        )
+    _, med, lo, hi = timed(lambda: fit_riclpm(study), repeats=10)
+    print(f"fit_riclpm(study) [semopy]: median {med:.3f} s (min {lo:.3f}, max {hi:.3f})")
+
+
+if __name__ == "__main__":
+    main()
