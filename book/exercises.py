@@ -169,3 +169,116 @@ def _repaired_untrained(study: Study) -> float:
         raise ValueError("this exercise needs a simulated study with a seed")
     untrained = simulate(SimulationParameters(share_trained=0.0), seed=study.seed)
     return float(rupture_summary(untrained)["share_repaired"].iloc[0])
+
+
+# --------------------------------------------------------------------------
+# chapter: Trait and state
+
+
+@_register(
+    "ex-ts-bdi-icc",
+    chapter="trait_state",
+    question="What is the intraclass correlation of the symptom scores (bdi), before "
+    "removing each patient's trend?",
+    tolerance=0.005,
+    hint="icc(sessions, 'bdi') from book.decompose, on the sessions table with bdi as floats.",
+)
+def _bdi_icc(study: Study) -> float:
+    from book.decompose import icc
+
+    sessions = study.sessions.assign(bdi=study.sessions["bdi"].astype("float64"))
+    return float(icc(sessions, "bdi")["icc"].iloc[0])
+
+
+@_register(
+    "ex-ts-sessions-needed",
+    chapter="trait_state",
+    question="How many sessions must be averaged for the patient mean of the alliance to "
+    "reach a reliability of .90, at the ICC of single sessions in your study?",
+    tolerance=0.0,
+    hint="estimate the ICC of alliance with icc(), then find the smallest n with "
+    "person_mean_reliability(icc, n) >= 0.90.",
+)
+def _sessions_needed(study: Study) -> float:
+    from book.decompose import icc, person_mean_reliability
+
+    rho = float(icc(study.sessions, "alliance")["icc"].iloc[0])
+    n = 1
+    while person_mean_reliability(rho, n) < 0.90:
+        n += 1
+    return float(n)
+
+
+# --------------------------------------------------------------------------
+# chapter: Lagged outcome models
+
+
+@_register(
+    "ex-lag-predict",
+    chapter="lagged_models",
+    question="A patient of average IIP whose alliance usually averages 4.2 rates it 4.6. By "
+    "how many BDI-II points does the default lagged model predict next week's symptoms "
+    "to change?",
+    tolerance=0.01,
+    hint="multiply the deviation from the patient's usual alliance by the alliance_within "
+    "coefficient of fit_lagged_model(study); mind the sign.",
+)
+def _lag_predict(study: Study) -> float:
+    from book.models import fit_lagged_model
+
+    return float((4.6 - 4.2) * fit_lagged_model(study).coef("alliance_within"))
+
+
+@_register(
+    "ex-lag-nickell",
+    chapter="lagged_models",
+    question="With six sessions per patient and a symptom autoregression of 0.5, what is the "
+    "bias of the within estimator?",
+    tolerance=0.001,
+    hint="nickell_bias(rho, n_waves) from book.nickell gives it; the exact value, "
+    "not the approximation.",
+)
+def _lag_nickell(study: Study) -> float:
+    from book.nickell import nickell_bias
+
+    return float(nickell_bias(0.5, 6))
+
+
+# --------------------------------------------------------------------------
+# chapter: Moderation
+
+
+@_register(
+    "ex-mod-slope",
+    chapter="moderation",
+    question="In the detrended model, what is the within-patient alliance effect for a "
+    "patient with an IIP-32 item mean of 2.5?",
+    tolerance=0.01,
+    hint="simple_slopes(fit, at=[2.5]) on fit_lagged_model(study, detrend=True); read the "
+    "slope column.",
+)
+def _mod_slope(study: Study) -> float:
+    from book.models import fit_lagged_model
+    from book.moderation import simple_slopes
+
+    fit = fit_lagged_model(study, detrend=True)
+    return float(simple_slopes(fit, at=[2.5])["slope"].iloc[0])
+
+
+# --------------------------------------------------------------------------
+# chapter: Ruptures
+
+
+@_register(
+    "ex-rup-reliability",
+    chapter="ruptures",
+    question="How large must a session-to-session drop of the WAI-SR (SD 0.6) be to count "
+    "as reliable if the scale's reliability were .80?",
+    tolerance=0.005,
+    hint="reliable_change_threshold(sd, reliability) from book.ruptures, with "
+    "1.96 * sqrt(2) * SD * sqrt(1 - reliability) behind it.",
+)
+def _rup_reliability(study: Study) -> float:
+    from book.ruptures import reliable_change_threshold
+
+    return float(reliable_change_threshold(0.6, 0.80))
