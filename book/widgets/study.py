@@ -38,7 +38,6 @@ TRY_THIS = (
 
 # four patients of the default study who attended all twelve sessions, from a low
 # to a high trait-like alliance (chosen once; the same seed keeps them the same people)
-_VARIANCE_RANGES = (0.25, 0.5, 1.0, 1.5, 2.0, 3.0, np.inf)
 _CONTROLS = ("trait_sd", "state_sd", "rho", "effect", "moderation")
 _PATIENT_QUANTILES = (0.1, 0.4, 0.65, 0.9)
 _PATIENT_COLOURS = (OKABE_ITO[5], OKABE_ITO[1], OKABE_ITO[3], OKABE_ITO[7])
@@ -80,7 +79,7 @@ class StudyExplorer(Explorer):
     try_this = TRY_THIS
     figsize = (10.0, 3.6)
     n_panels = 3
-    margins = {"left": 0.07, "wspace": 0.38}
+    margins = {"left": 0.07, "wspace": 0.3}
 
     def __init__(self, *, seed: int = CANONICAL_SEED, **values):
         unknown = sorted(set(values) - set(_CONTROLS))
@@ -162,13 +161,19 @@ class StudyExplorer(Explorer):
                  xlabel="session", ylabel="symptoms (BDI-II, 0–63)", title="symptoms")  # fmt: skip
         ax_a.legend(fontsize="x-small", loc="lower left", ncol=2, handlelength=1.2)
         rows = [1, 0]  # parameters on top, the estimate below
-        between = ax_v.barh(rows, [0, 0], color=COLORS["trait"], label="between patients")
-        within = ax_v.barh(rows, [0, 0], color=COLORS["state"], label="within patients")
-        labels = [ax_v.text(0, r, "", va="center", ha="left", fontsize="small") for r in rows]
-        ax_v.set_yticks(rows, ["latent", "observed"])
-        ax_v.set_ylim(-0.6, 1.9)
-        ax_v.set(xlabel="variance (WAI-SR points²)", title="variance of the alliance")
-        ax_v.legend(fontsize="x-small", loc="upper right", ncol=2, handlelength=1)
+        between = ax_v.barh(rows, [0, 0], height=0.45, color=COLORS["trait"],
+                            label="between patients")  # fmt: skip
+        within = ax_v.barh(rows, [0, 0], height=0.45, color=COLORS["state"],
+                           label="within patients")  # fmt: skip
+        labels = [ax_v.text(0, r, "", va="center", fontsize="small", fontweight="bold")
+                  for r in rows]  # fmt: skip
+        for r, what in zip(rows, ["latent alliance (parameters)", "observed WAI-SR (estimate)"],
+                           strict=True):  # fmt: skip
+            ax_v.text(0, r + 0.26, what, va="bottom", fontsize="small")
+        ax_v.set_yticks([])
+        ax_v.set(xlim=(0, 1), ylim=(-0.35, 2.05), xlabel="share of the alliance's variance",
+                 title="ICC: the share between patients")  # fmt: skip
+        ax_v.legend(fontsize="x-small", loc="upper center", ncol=2, handlelength=1)
         return {
             "alliance": lines_a,
             "symptoms": lines_s,
@@ -184,29 +189,30 @@ class StudyExplorer(Explorer):
             mine = data[data["patient_id"] == pid]
             la.set_data(mine["session"], mine["alliance"])
             ls.set_data(mine["session"], mine["bdi"])
-        p = self.params
-        row = self.icc_table.iloc[0]
-        parts = [(p.trait_sd**2, p.state_sd**2), (row["var_between"], row["var_within"])]
-        ratios = [self.icc_parameters, self.icc_estimate]
-        total = 0.0
-        for (b, w), bar_b, bar_w, text, r in zip(
-            parts, a["between"], a["within"], a["labels"], ratios, strict=True
+        for r, bar_b, bar_w, text in zip(
+            (self.icc_parameters, self.icc_estimate),
+            a["between"],
+            a["within"],
+            a["labels"],
+            strict=True,
         ):
-            bar_b.set_width(b)
-            bar_w.set_x(b)
-            bar_w.set_width(w)
-            text.set_position((b + w, text.get_position()[1]))
-            text.set_text(f"  ICC {r:.2f}")
-            total = max(total, b + w)
-        # a range from a few fixed steps, so that most updates keep the axes (and are fast)
-        a["ax_v"].set_xlim(0, next(x for x in _VARIANCE_RANGES if x >= 1.5 * total))
+            bar_b.set_width(r)
+            bar_w.set_x(r)
+            bar_w.set_width(1 - r)
+            inside = r >= 0.3  # the label fits in the between bar, in white
+            text.set_x(r - 0.02 if inside else r + 0.02)
+            text.set_horizontalalignment("right" if inside else "left")
+            text.set_color("white" if inside else COLORS["truth"])
+            text.set_text(f"ICC {r:.2f}")
 
     def _status(self) -> str:
-        e = self.true_effects
+        e, p, row = self.true_effects, self.params, self.icc_table.iloc[0]
         return (
-            f"ICC from the parameters {self.icc_parameters:.2f}; estimated from the observed "
-            f"WAI-SR {self.icc_estimate:.2f} (95% CI {self.icc_table['ci_low'].iloc[0]:.2f} to "
-            f"{self.icc_table['ci_high'].iloc[0]:.2f}).\n"
+            f"ICC from the parameters {self.icc_parameters:.2f} (variance between patients "
+            f"{p.trait_sd**2:.3f}, within {p.state_sd**2:.3f} WAI-SR points²); estimated from "
+            f"the observed WAI-SR {self.icc_estimate:.2f} (95% CI {row['ci_low']:.2f} to "
+            f"{row['ci_high']:.2f}; between {row['var_between']:.3f}, within "
+            f"{row['var_within']:.3f}).\n"
             f"True effect of a session one WAI-SR point better than usual on next-session "
             f"BDI-II: {e['mean IIP']:.2f} points at average IIP, {e['IIP -1 SD']:.2f} at "
             f"IIP -1 SD, {e['IIP +1 SD']:.2f} at +1 SD."
