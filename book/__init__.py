@@ -11,6 +11,8 @@ Modules, one concept each:
 - :mod:`book.decompose` -- between/within (trait/state) parts: centering, detrending
 - :mod:`book.panel` -- calendar-aware lags of session-by-session data
 - :mod:`book.nickell` -- the exact Nickell bias of the within estimator in short panels
+- :mod:`book.fixed_effects` -- fast within-patient estimators of the lagged alliance effect
+- :mod:`book.power` -- designing a study: power, bias and coverage by Monte Carlo
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 """
 
