@@ -293,9 +293,12 @@ def mixedlm_lagged(data: pd.DataFrame, *, moderator: str | None = None):
     the within-patient and between-patient parts of the alliance (person-mean
     centring with :func:`book.decompose.person_mean_center`) and, with a
     moderator, its standardized value and interaction with the within part;
-    a random intercept per patient, REML. Lags follow session numbers
-    (:func:`book.panel.add_lags`). This is the runner's slow, faithful path;
-    the book's models chapter has the full version.
+    a random intercept per patient, REML (Powell's optimiser). Lags follow
+    session numbers (:func:`book.panel.add_lags`). This is the runner's slow,
+    faithful path; the book's models chapter has the full version. With the
+    lagged outcome in the model the random-intercept variance is often
+    estimated at zero, and statsmodels then gives no standard error for
+    ``bdi`` (``nan``).
 
     Parameters
     ----------
@@ -334,7 +337,9 @@ def mixedlm_lagged(data: pd.DataFrame, *, moderator: str | None = None):
         # a failed fit shows as nan and is left out of the summary (n_reps)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            result = smf.mixedlm(formula, d, groups=d["patient_id"]).fit(reml=True, method="lbfgs")
+            # Powell: the random-intercept variance often sits at its boundary (0)
+            # here, where gradient methods such as L-BFGS stop with a singular matrix
+            result = smf.mixedlm(formula, d, groups=d["patient_id"]).fit(reml=True, method="powell")
             est = result.fe_params[terms].to_numpy(dtype=float)
             se = result.bse_fe[terms].to_numpy(dtype=float)
     except (np.linalg.LinAlgError, ValueError):
@@ -748,7 +753,14 @@ def summarize_replications(
         out[name] = share
         out[f"{name}_mcse"] = np.sqrt(share * (1 - share) / n)
     out["wrong_sign"] = g["_wrong"].mean().where(truth_values != 0)
-    return out.reset_index()
+    out = out.reset_index()
+    # rows in the order of the replications table (design, estimator, term),
+    # whichever replications failed
+    keys = ["design", "estimator", "term"]
+    first = replications.drop_duplicates(keys)[keys].itertuples(index=False, name=None)
+    rank = {k: i for i, k in enumerate(first)}
+    order = [rank[k] for k in out[keys].itertuples(index=False, name=None)]
+    return out.iloc[np.argsort(order, kind="stable")].reset_index(drop=True)
 
 
 def run_design_study(
