@@ -52,6 +52,8 @@ __all__ = [
     "Panels",
     "describe_estimators",
     "design_grid",
+    "patients_for_power",
+    "plot_power",
     "replicate_designs",
     "run_design_study",
     "simulate_panels",
@@ -848,6 +850,163 @@ def run_design_study(
         chunk_size=chunk_size,
     )
     return summarize_replications(reps, level=level, alpha=alpha)
+
+
+def patients_for_power(
+    table: pd.DataFrame,
+    *,
+    term: str = "alliance_within",
+    estimator: str | None = None,
+    target: float = 0.8,
+    by: str = "n_sessions",
+) -> pd.DataFrame:
+    """The number of patients that reaches a target power, read off a power table.
+
+    For each value of ``by`` (e.g. sessions), the power of the designs in
+    ``table`` is interpolated linearly in the logarithm of the number of
+    patients between the last design below ``target`` and the first at or
+    above it. It is an interpolation within the simulated grid: ``nan`` if no
+    design reaches the target, and the smallest design if it already does.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`run_design_study`, with an ``n_patients`` column
+        and several designs per value of ``by``.
+    term : str, default "alliance_within"
+        The term whose power counts.
+    estimator : str, optional
+        Which estimator; needed if several in the table report ``term``.
+    target : float, default 0.8
+        The power to reach.
+    by : str, default "n_sessions"
+        A design column; one answer per value.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Columns ``by``, ``n_patients`` (interpolated, rounded up; ``nan`` if
+        not reached) and ``reached_in_grid`` (whether any design reached it).
+
+    Examples
+    --------
+    >>> table = pd.DataFrame({"n_sessions": 12, "n_patients": [40, 80, 160],
+    ...                       "estimator": "within", "term": "alliance_within",
+    ...                       "power": [0.5, 0.7, 0.9]})
+    >>> patients_for_power(table)
+       n_sessions  n_patients  reached_in_grid
+    0          12       114.0             True
+    """
+    if not 0 < target < 1:
+        raise ValueError(f"target must be a power in (0, 1), got {target!r}")
+    rows = table[table["term"] == term]
+    if estimator is not None:
+        rows = rows[rows["estimator"] == estimator]
+    if rows.empty or rows["estimator"].nunique() != 1:
+        found = sorted(table.loc[table["term"] == term, "estimator"].unique())
+        raise ValueError(
+            f"choose one estimator with term {term!r}: estimator={estimator!r}, found {found}"
+        )
+    for col in (by, "n_patients"):
+        if col not in rows.columns:
+            raise ValueError(f"column {col!r} not in the table; columns: {list(rows)}")
+    out = []
+    for level, group in rows.sort_values("n_patients").groupby(by, sort=True):
+        n = group["n_patients"].to_numpy(dtype=float)
+        power = group["power"].to_numpy(dtype=float)
+        above = np.flatnonzero(power >= target)
+        if len(above) == 0:
+            needed = np.nan
+        elif above[0] == 0:
+            needed = n[0]
+        else:
+            i = above[0]
+            share = (target - power[i - 1]) / (power[i] - power[i - 1])
+            needed = np.ceil(np.exp(np.log(n[i - 1]) + share * np.log(n[i] / n[i - 1])))
+        out.append({by: level, "n_patients": needed, "reached_in_grid": len(above) > 0})
+    return pd.DataFrame(out)
+
+
+# --------------------------------------------------------------------------
+# figures
+
+
+def plot_power(
+    table: pd.DataFrame,
+    *,
+    term: str = "alliance_within",
+    estimator: str | None = None,
+    x: str = "n_patients",
+    hue: str = "n_sessions",
+    target: float | None = 0.8,
+    logx: bool = False,
+    ax=None,
+):
+    """Power curves from :func:`run_design_study`: power against ``x``, one line per ``hue``.
+
+    Each point has an error bar of plus or minus two Monte Carlo SEs.
+
+    Parameters
+    ----------
+    table : pandas.DataFrame
+        The output of :func:`run_design_study`.
+    term : str, default "alliance_within"
+        The term whose power is drawn.
+    estimator : str, optional
+        Which estimator; needed if the table holds several with this term.
+    x, hue : str
+        Design columns for the horizontal axis and for the lines.
+    target : float or None, default 0.8
+        Draw a dashed line at this power.
+    logx : bool, default False
+        A logarithmic horizontal axis, labelled at the simulated values.
+    ax : matplotlib.axes.Axes, optional
+        Where to draw; a new figure when omitted.
+
+    Returns
+    -------
+    matplotlib.axes.Axes
+    """
+    import matplotlib.pyplot as plt
+
+    from book.plots import OKABE_ITO
+
+    rows = table[table["term"] == term]
+    if estimator is not None:
+        rows = rows[rows["estimator"] == estimator]
+    if rows.empty or rows["estimator"].nunique() != 1:
+        found = sorted(table.loc[table["term"] == term, "estimator"].unique())
+        raise ValueError(
+            f"choose one estimator with term {term!r}: estimator={estimator!r}, found {found}"
+        )
+    for col in (x, hue):
+        if col not in rows.columns:
+            raise ValueError(f"column {col!r} not in the table; design columns: {list(rows)}")
+    if ax is None:
+        _, ax = plt.subplots(figsize=(5.5, 4))
+    # Okabe-Ito without yellow, which is faint on white
+    colours = [c for c in OKABE_ITO[1:] if c != "#F0E442"] + [OKABE_ITO[0]]
+    for i, (level, group) in enumerate(rows.sort_values(x).groupby(hue, sort=True)):
+        ax.errorbar(
+            group[x],
+            group["power"],
+            yerr=2 * group["power_mcse"],
+            marker="o",
+            markersize=4,
+            capsize=2,
+            color=colours[i % len(colours)],
+            label=f"{level}",
+        )
+    if target is not None:
+        ax.axhline(target, color="0.4", linestyle="--", linewidth=1)
+    if logx:
+        values = np.sort(rows[x].unique())
+        ax.set_xscale("log")
+        ax.minorticks_off()
+        ax.set_xticks(values, labels=[f"{v:g}" for v in values])
+    ax.set(ylim=(0, 1.02), xlabel=x.replace("_", " "), ylabel="power")
+    ax.legend(title=hue.replace("_", " "), fontsize="small")
+    return ax
 
 
 # --------------------------------------------------------------------------

@@ -12,6 +12,8 @@ from book.power import (
     ESTIMATORS,
     design_grid,
     mixedlm_lagged,
+    patients_for_power,
+    plot_power,
     replicate_designs,
     run_design_study,
     simulate_panels,
@@ -297,3 +299,48 @@ def test_estimators_report_the_terms_they_claim():
             est, se, df = e.fit(panels)
             assert est.shape == se.shape == df.shape == (2, len(e.terms)), name
         assert set(e.terms) <= set(true_effects())
+
+
+def _power_table(powers, sessions=12, estimators=("within",)):
+    rows = []
+    for est in estimators:
+        for n, p in zip((40, 80, 160), powers, strict=True):
+            rows.append(
+                {
+                    "n_sessions": sessions,
+                    "n_patients": n,
+                    "estimator": est,
+                    "term": "alliance_within",
+                    "power": p,
+                    "power_mcse": 0.02,
+                }
+            )
+    return pd.DataFrame(rows)
+
+
+def test_patients_for_power_interpolates_in_log_patients():
+    table = pd.concat([_power_table([0.5, 0.7, 0.9]), _power_table([0.1, 0.2, 0.3], sessions=4)])
+    out = patients_for_power(table).set_index("n_sessions")
+    # halfway from 0.7 to 0.9 in power is halfway from 80 to 160 in log patients
+    assert out.loc[12, "n_patients"] == np.ceil(80 * np.sqrt(2))
+    assert np.isnan(out.loc[4, "n_patients"]) and not out.loc[4, "reached_in_grid"]
+    first = patients_for_power(_power_table([0.85, 0.9, 0.95]))
+    assert first["n_patients"].iloc[0] == 40  # already reached by the smallest design
+    with pytest.raises(ValueError, match="choose one estimator"):
+        patients_for_power(_power_table([0.5, 0.7, 0.9], estimators=("within", "within_iip")))
+    with pytest.raises(ValueError, match="target must be"):
+        patients_for_power(table, target=80)
+
+
+def test_plot_power_draws_one_line_per_session_count():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    table = pd.concat([_power_table([0.5, 0.7, 0.9]), _power_table([0.1, 0.2, 0.3], sessions=4)])
+    ax = plot_power(table, logx=True)
+    assert len(ax.containers) == 2  # one error-bar curve per session count
+    assert any(list(line.get_ydata()) == [0.8, 0.8] for line in ax.lines)  # the target
+    np.testing.assert_allclose(ax.get_xticks(), [40, 80, 160])
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["4", "12"]
+    with pytest.raises(ValueError, match="not in the table"):
+        plot_power(table, hue="n_therapists")
