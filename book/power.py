@@ -1012,7 +1012,7 @@ def plot_power(
 # --------------------------------------------------------------------------
 # tasks
 
-_SLOW_SLICE = 4  # replications per task for the one-fit-per-replication estimators
+_SLOW_SLICE = 2  # replications per task for the one-fit-per-replication estimators
 _REPLICATION_COLS = ("replication", "estimator", "term", "truth", "estimate", "std_error", "df")
 
 

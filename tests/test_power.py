@@ -112,6 +112,14 @@ def test_same_seed_same_table_with_one_or_two_workers():
     assert not np.allclose(serial["mean_estimate"], other["mean_estimate"])
 
 
+def test_progress_bar_reports_tasks_and_changes_nothing(capsys):
+    args = {"n_reps": 12, "estimators": "within", "seed": 2, "chunk_size": 4}
+    quiet = run_design_study([{"n_sessions": 5}], **args)
+    loud = run_design_study([{"n_sessions": 5}], progress=True, **args)
+    pd.testing.assert_frame_equal(quiet, loud)
+    assert "3/3" in capsys.readouterr().err  # three chunks of four replications
+
+
 def test_dask_cluster_gives_the_serial_table():
     """The same call under joblib's Dask backend, on a local in-process cluster."""
     distributed = pytest.importorskip("dask.distributed")
