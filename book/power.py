@@ -67,6 +67,7 @@ __all__ = [
 CHUNK_CELLS = 200_000
 
 _FIELDS = tuple(f.name for f in dataclasses.fields(SimulationParameters))
+_COUNTS = {"n_patients", "n_therapists", "patients_per_therapist", "n_sessions"}
 
 
 # --------------------------------------------------------------------------
@@ -502,8 +503,14 @@ def design_grid(*, n_patients=None, patients_per_therapist: int = 8, **values) -
 
 def _as_designs(designs) -> list[dict]:
     if isinstance(designs, pd.DataFrame):
+        # a missing value means the default; a column of counts with a missing
+        # value has become float, so whole numbers are made integers again
         records = [
-            {k: _plain(v) for k, v in row.items() if not _is_missing(v)}
+            {
+                k: int(v) if k in _COUNTS and float(v).is_integer() else _plain(v)
+                for k, v in row.items()
+                if not _is_missing(v)
+            }
             for row in designs.to_dict("records")
         ]
     elif isinstance(designs, Mapping):

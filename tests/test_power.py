@@ -300,6 +300,16 @@ def test_design_grid():
         run_design_study("n_sessions=6", n_reps=2, seed=1)
 
 
+def test_missing_value_in_a_design_table_means_the_default():
+    designs = pd.DataFrame({"n_sessions": [6, None], "alliance_to_symptoms": [None, -0.2]})
+    assert designs["n_sessions"].dtype == float  # as pandas makes it
+    table = run_design_study(designs, n_reps=3, estimators="within", seed=1)
+    assert table.groupby("design")["n_sessions"].first().tolist() == [6, 12]
+    assert table.loc[table.term == "alliance_within", "truth"].tolist() == pytest.approx(
+        [true_effects()["alliance_within"], -0.2 * 4.0 / 0.3]
+    )
+
+
 def test_estimators_report_the_terms_they_claim():
     panels = simulate_panels(None, 2, seed=0)
     for name, e in ESTIMATORS.items():
