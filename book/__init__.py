@@ -20,6 +20,8 @@ Modules, one concept each:
 - :mod:`book.exercises` -- self-checks of coding exercises (right, or a hint)
 - :mod:`book.classroom` -- a dataset and answer key per student, from a roster
 - :mod:`book.editions` -- the student edition: the book without solutions
+- :mod:`book.fixed_effects` -- fast within-patient estimators of the lagged alliance effect
+- :mod:`book.power` -- designing a study: power, bias and coverage by Monte Carlo
 - :mod:`book.plots` -- the book's figures and colour-blind-safe palette
 - :mod:`book.scales` -- session alliance questionnaires: range, SD, reliability, cut-off
 - :mod:`book.ruptures` -- rupture rules that use only earlier sessions, scored against the truth

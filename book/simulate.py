@@ -179,14 +179,15 @@ def _ruptures(p, people: dict, therapists: dict, rng: np.random.Generator) -> di
 
     # shape of the drop k sessions after a rupture: V-shaped if repaired
     # (full, half, gone), otherwise full then a lasting share
+    # (only the rows with a rupture at t change: faster, and the same numbers)
     drop = np.zeros((n, T))
     for t in np.flatnonzero(occurs.any(axis=0)):
-        d = np.where(occurs[:, t], depth[:, t], 0.0)
+        rows = np.flatnonzero(occurs[:, t])
         after = np.arange(T - t)
         v_shape = np.where(after == 0, 1.0, np.where(after == 1, 0.5, 0.0))
         lasting = np.where(after == 0, 1.0, p.unrepaired_persistence)
-        shape = np.where(repaired[:, t, None], v_shape[None, :], lasting[None, :])
-        drop[:, t:] -= d[:, None] * shape
+        shape = np.where(repaired[rows, t, None], v_shape[None, :], lasting[None, :])
+        drop[rows, t:] -= depth[rows, t, None] * shape
     return {
         "prob": prob,
         "occurs": occurs,
@@ -228,22 +229,21 @@ def _dynamics(p, people: dict, drop: np.ndarray, rng: np.random.Generator) -> di
     n, T = len(people["iip_z"]), p.n_sessions
     beta = people["beta_std"]
     phi, q, cov01 = _innovation_variances(p, beta)
-    a = np.empty((n, T + 1))
-    s = np.empty((n, T + 1))
+    # time-major arrays, so that each step works on contiguous memory
+    a = np.empty((T + 1, n))
+    s = np.empty((T + 1, n))
     z0 = rng.standard_normal((n, 2))
-    a[:, 0] = z0[:, 0]
-    s[:, 0] = cov01 * z0[:, 0] + np.sqrt(1 - cov01**2) * z0[:, 1]
+    a[0] = z0[:, 0]
+    s[0] = cov01 * z0[:, 0] + np.sqrt(1 - cov01**2) * z0[:, 1]
     shocks = rng.standard_normal((n, T, 2)) * np.sqrt(q)[:, None, :]
-    drop_std = np.zeros((n, T + 1))
-    drop_std[:, 1:] = drop / p.state_sd if p.state_sd > 0 else 0.0
+    shocks = np.ascontiguousarray(shocks.transpose(1, 2, 0))  # (T, 2, n)
+    drop_std = np.zeros((T + 1, n))
+    drop_std[1:] = (drop / p.state_sd).T if p.state_sd > 0 else 0.0
+    beta = np.ascontiguousarray(phi[:, 1, 0])
     for t in range(1, T + 1):
-        a[:, t] = phi[:, 0, 0] * a[:, t - 1] + phi[:, 0, 1] * s[:, t - 1] + shocks[:, t - 1, 0]
-        s[:, t] = (
-            phi[:, 1, 0] * (a[:, t - 1] + drop_std[:, t - 1])
-            + phi[:, 1, 1] * s[:, t - 1]
-            + shocks[:, t - 1, 1]
-        )
-    return {"a": a, "s": s}
+        a[t] = p.alliance_ar * a[t - 1] + p.symptoms_to_alliance * s[t - 1] + shocks[t - 1, 0]
+        s[t] = beta * (a[t - 1] + drop_std[t - 1]) + p.symptom_ar * s[t - 1] + shocks[t - 1, 1]
+    return {"a": np.ascontiguousarray(a.T), "s": np.ascontiguousarray(s.T)}
 
 
 def _latent_scores(p, people: dict, states: dict, drop: np.ndarray) -> dict:
@@ -277,8 +277,12 @@ def _wai_items(p, alliance: np.ndarray, rng: np.random.Generator) -> np.ndarray:
     # single precision is ample for noise that is rounded to whole scale points
     raw = rng.standard_normal((n, T, 12), dtype=np.float32)
     raw *= p.item_error_sd
-    raw += (alliance[:, :, None] + profile[:, None, subscale_of_item]).astype(np.float32)
-    return np.clip(np.rint(raw), 1, 5).astype(np.int8)
+    # each subscale's level once, then spread over its items (in place: faster)
+    level = (alliance[:, :, None] + profile[:, None, :]).astype(np.float32)
+    raw += level[:, :, subscale_of_item]
+    np.rint(raw, out=raw)
+    np.clip(raw, 1, 5, out=raw)
+    return raw.astype(np.int8)
 
 
 # --------------------------------------------------------------------------

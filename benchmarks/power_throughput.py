@@ -1,0 +1,106 @@
+"""How many Monte Carlo replications per second does the design runner do?
+
+Prints replications per second, simulate + estimate, at the default study
+size (240 patients x 12 sessions):
+
+1. the vectorised runner (``replicate_designs``, the work behind
+   ``run_design_study``) with the within estimator, and with the within and
+   within x IIP estimators together, on 1 and 2 worker processes;
+2. the CPU time per replication of the same, on one core, and what it implies
+   for two idle cores;
+3. the same work done naively, one ``simulate`` and one ``fit_within`` per
+   replication;
+4. the slow, faithful path: one statsmodels MixedLM fit per replication.
+
+Target (issue "Designing a study"): at least 1,000 replications per second on
+a 2-core machine with the vectorised runner; a loop of MixedLM fits does about
+3 per second. Wall-clock rates depend on what else the machine is doing: the
+load average is printed first, and each rate is the best of several runs.
+CPU time per replication is much less sensitive to other work.
+
+Usage: ``.venv/bin/python benchmarks/power_throughput.py [--quick]``
+"""
+
+import os
+import platform
+import sys
+import time
+
+from book.fixed_effects import fit_within, within_regression
+from book.power import replicate_designs, simulate_panels
+from book.simulate import simulate
+
+
+def best_rate(fn, n, repeats):
+    """Best and worst replications per second (wall clock) of ``repeats`` runs of ``fn``."""
+    rates = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        fn()
+        rates.append(n / (time.perf_counter() - start))
+    return max(rates), min(rates)
+
+
+def cpu_ms_per_rep(fn, n, repeats):
+    """Least CPU time of this process per replication, in ms, over ``repeats`` runs."""
+    best = float("inf")
+    for _ in range(repeats):
+        start = time.process_time()
+        fn()
+        best = min(best, (time.process_time() - start) / n * 1000)
+    return best
+
+
+def runner(n_reps, estimators, n_jobs):
+    return lambda: replicate_designs(
+        [{}], n_reps=n_reps, estimators=estimators, seed=1, n_jobs=n_jobs
+    )
+
+
+def main(quick: bool = False):
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}; load average {load}"
+    )
+    n_fast = 1_000 if quick else 4_000
+    repeats = 2 if quick else 3
+
+    # warm-up: imports, worker start-up
+    replicate_designs([{}], n_reps=200, estimators="within", seed=0, n_jobs=2)
+
+    print(f"\nvectorised runner, default design, {n_fast} replications (best, worst of {repeats}):")
+    for estimators in (("within",), ("within", "within_iip")):
+        name = " + ".join(estimators)
+        for n_jobs in (1, 2):
+            best, worst = best_rate(runner(n_fast, estimators, n_jobs), n_fast, repeats)
+            print(f"  {name:20s} n_jobs={n_jobs}: {best:6.0f} replications/s (worst {worst:.0f})")
+        cpu = cpu_ms_per_rep(runner(n_fast, estimators, 1), n_fast, repeats)
+        print(
+            f"  {name:20s} CPU time {cpu:.2f} ms per replication: {1000 / cpu:.0f} "
+            f"replications/s per core, {2000 / cpu:.0f} on two idle cores"
+        )
+
+    # where the time goes, on one core
+    panels = simulate_panels(None, 69, seed=1)
+    sim = cpu_ms_per_rep(lambda: simulate_panels(None, 69, seed=2), 69, 10)
+    est = cpu_ms_per_rep(lambda: within_regression(panels.bdi, panels.alliance), 69, 10)
+    print(f"  of which: simulate {sim:.2f} ms, estimate (within) {est:.2f} ms per replication")
+
+    n_naive = 30 if quick else 100
+
+    def naive():
+        for r in range(n_naive):
+            fit_within(simulate(seed=r).long())
+
+    best, _ = best_rate(naive, n_naive, 1)
+    print(f"\nnaive loop, simulate() then fit_within() per replication: {best:.0f} replications/s")
+
+    n_slow = 6 if quick else 12
+    for n_jobs in (1, 2):
+        best, _ = best_rate(runner(n_slow, "mixedlm", n_jobs), n_slow, 1)
+        print(f"MixedLM, one fit per replication, n_jobs={n_jobs}: {best:.1f} replications/s")
+
+
+if __name__ == "__main__":
+    main(quick="--quick" in sys.argv)
