@@ -30,7 +30,7 @@ from book.widgets.between_within import (
     two_level_sample,
 )
 from book.widgets.moderation import moderation_explorer
-from book.widgets.nickell import ar1_panel, nickell_explorer, within_autoregression
+from book.widgets.nickell import nickell_explorer, symptom_panel
 from book.widgets.study import study_explorer
 
 PNG = b"\x89PNG\r\n\x1a\n"
@@ -308,15 +308,22 @@ def test_level_slopes_say_what_is_missing():
 # -- dynamic panel bias --------------------------------------------------------------------------
 
 
-def test_within_autoregression_equals_least_squares_with_patient_dummies():
-    y = ar1_panel(0.4, n_patients=60, n_sessions=7, seed=3)
-    est, se = within_autoregression(y)
+def test_the_within_estimate_is_least_squares_with_patient_dummies(explorers):
+    """The explorer's estimate (book.fixed_effects, closed form) is statsmodels' fit of
+    the lagged model with one dummy per patient, estimate and classical SE."""
+    explorer = nickell_explorer(sessions=7, rho=0.4, patients=60)
+    symptoms, alliance = symptom_panel(0.4, n_patients=60, n_sessions=7)
     long = pd.DataFrame(
-        {"patient": np.repeat(np.arange(60), 6), "y": y[:, 1:].ravel(), "y_lag": y[:, :-1].ravel()}
+        {
+            "patient_id": np.repeat(np.arange(60), 6),
+            "bdi_next": symptoms[:, 1:].ravel(),
+            "bdi": symptoms[:, :-1].ravel(),
+            "alliance": alliance[:, :-1].ravel(),
+        }
     )
-    ols = smf.ols("y ~ y_lag + C(patient)", long).fit()
-    assert est == pytest.approx(ols.params["y_lag"], abs=1e-10)
-    assert se == pytest.approx(ols.bse["y_lag"], abs=1e-10)
+    ols = smf.ols("bdi_next ~ bdi + alliance + C(patient_id)", long).fit()
+    assert explorer.estimate == pytest.approx(ols.params["bdi"], abs=1e-8)
+    assert explorer.std_error == pytest.approx(ols.bse["bdi"], abs=1e-8)
 
 
 def test_the_simulated_estimate_matches_nickells_formula():
@@ -354,16 +361,18 @@ def test_more_patients_narrow_the_interval_but_keep_the_bias():
     assert large[0] + 1.96 * large[1] < explorer.rho
 
 
-def test_ar1_panel_starts_stationary():
-    y = ar1_panel(0.6, n_patients=2000, n_sessions=30, seed=5)
+def test_symptom_panel_starts_stationary():
+    y, alliance = symptom_panel(0.6, n_patients=2000, n_sessions=30, seed=5)
     # Var(y_t) = Var(level) + 1 / (1 - rho^2) = 2.5625 at every session; the SE of a
     # variance from 2000 draws is about var * sqrt(2 / 2000) = 0.08
     for t in (0, 29):
         assert y[:, t].var() == pytest.approx(1 + 1 / (1 - 0.36), abs=0.32)
+    # the alliance is unrelated to the symptoms (SE of r about 1 / sqrt(2000) = 0.022)
+    assert abs(np.corrcoef(alliance[:, 5], y[:, 6])[0, 1]) < 0.09
     with pytest.raises(ValueError, match="rho must be a number in"):
-        ar1_panel(1.0, 10, 5)
+        symptom_panel(1.0, 10, 5)
     with pytest.raises(ValueError, match="n_sessions must be between 2 and 30"):
-        ar1_panel(0.3, 10, 31)
+        symptom_panel(0.3, 10, 31)
 
 
 # -- moderation ---------------------------------------------------------------------------------

@@ -1,12 +1,16 @@
 r"""Dynamic panel bias, explored: fewer sessions, a more biased within estimate.
 
-Every update simulates an autoregressive panel, :math:`y_{it} = \mu_i + x_{it}`
-with :math:`x_{it} = \rho\, x_{i,t-1} + e_{it}` started from its stationary
-distribution, for the chosen number of patients and sessions, and estimates
-:math:`\rho` by the within (person-mean-centred, fixed-effects) regression of
-:math:`y_{it}` on :math:`y_{i,t-1}`, for every treatment length from 3 to 30
-sessions at once. The estimates are drawn against the truth and the exact
-large-sample value of Nickell (1981), :func:`book.nickell.nickell_bias`. The
+Every update simulates symptoms that follow an autoregression around each
+patient's own level, :math:`y_{it} = \mu_i + s_{it}` with
+:math:`s_{it} = \rho\, s_{i,t-1} + e_{it}` started from its stationary
+distribution, and an alliance that does not act on them, for the chosen number
+of patients. It then fits the book's lagged fixed-effects model,
+``bdi_next ~ bdi + alliance_within + C(patient_id)``
+(:func:`book.fixed_effects.within_regression`), to the first 3, 4, ..., 30
+sessions of the same patients. The symptom coefficient is the within
+(person-mean-centred) estimate of :math:`\rho`, drawn against the truth and the
+exact large-sample value of Nickell (1981), :func:`book.nickell.nickell_bias`
+(an alliance unrelated to the symptoms leaves that limit unchanged). The
 random draws are made once, so moving a slider changes the parameters and
 nothing else.
 
@@ -25,11 +29,12 @@ import numbers
 
 import numpy as np
 
+from book.fixed_effects import within_regression
 from book.nickell import nickell_bias
 from book.plots import COLORS
 from book.widgets.explorer import Explorer, slider
 
-__all__ = ["NickellExplorer", "ar1_panel", "nickell_explorer", "within_autoregression"]
+__all__ = ["NickellExplorer", "nickell_explorer", "symptom_panel"]
 
 #: What to try, and what to notice.
 TRY_THIS = (
@@ -41,15 +46,20 @@ MAX_SESSIONS = 30
 MAX_PATIENTS = 2000
 
 
-def ar1_panel(rho: float, n_patients: int, n_sessions: int, *, seed: int = 1981) -> np.ndarray:
-    r"""Simulate an AR(1) panel with patient-specific levels.
+def symptom_panel(
+    rho: float, n_patients: int, n_sessions: int, *, seed: int = 1981
+) -> tuple[np.ndarray, np.ndarray]:
+    r"""Simulate autoregressive symptoms around patient levels, and an alliance without effect.
 
-    :math:`y_{it} = \mu_i + x_{it}`, :math:`x_{it} = \rho x_{i,t-1} + e_{it}`,
-    :math:`e_{it} \sim N(0, 1)`, :math:`\mu_i \sim N(0, 1)`, with
-    :math:`x_{i1}` drawn from the stationary distribution :math:`N(0, 1/(1-\rho^2))`.
-    The draws depend only on ``seed``: the first ``n`` patients and ``T``
-    sessions are the same numbers whatever ``rho``, ``n_patients`` and
-    ``n_sessions`` (up to 2,000 patients and 30 sessions).
+    Symptoms (in within-patient SDs) are :math:`y_{it} = \mu_i + s_{it}` with
+    :math:`s_{it} = \rho\, s_{i,t-1} + e_{it}`, :math:`e_{it} \sim N(0, 1)`,
+    :math:`\mu_i \sim N(0, 1)`, and :math:`s_{i1}` drawn from the stationary
+    distribution :math:`N(0, 1/(1-\rho^2))`. The alliance is the patient's own
+    level plus independent session noise (WAI-SR-like: mean 3.9, SDs 0.55 and
+    0.3); it neither acts on the symptoms nor responds to them. The draws
+    depend only on ``seed``: the first ``n`` patients and ``T`` sessions are
+    the same numbers whatever ``rho``, ``n_patients`` and ``n_sessions`` (up to
+    2,000 patients and 30 sessions).
 
     Parameters
     ----------
@@ -63,15 +73,15 @@ def ar1_panel(rho: float, n_patients: int, n_sessions: int, *, seed: int = 1981)
 
     Returns
     -------
-    numpy.ndarray
-        Shape ``(n_patients, n_sessions)``.
+    symptoms, alliance : numpy.ndarray
+        Each of shape ``(n_patients, n_sessions)``.
 
     Examples
     --------
-    >>> y = ar1_panel(0.5, n_patients=3, n_sessions=4)
-    >>> y.shape
-    (3, 4)
-    >>> bool(np.allclose(ar1_panel(0.5, 2, 4), y[:2]))   # the same patients
+    >>> symptoms, alliance = symptom_panel(0.5, n_patients=3, n_sessions=4)
+    >>> symptoms.shape, alliance.shape
+    ((3, 4), (3, 4))
+    >>> bool(np.allclose(symptom_panel(0.5, 2, 4)[0], symptoms[:2]))   # the same patients
     True
     """
     if not isinstance(rho, numbers.Real) or not -1 < rho < 1:
@@ -85,13 +95,15 @@ def ar1_panel(rho: float, n_patients: int, n_sessions: int, *, seed: int = 1981)
         if not low <= value <= high:
             raise ValueError(f"{name} must be between {low} and {high}, got {value}")
     draws = _draws(seed)
-    level = draws["level"][:n_patients]
     shocks = draws["shocks"][:n_patients, :n_sessions]
-    x = np.empty((n_patients, n_sessions))
-    x[:, 0] = draws["start"][:n_patients] / np.sqrt(1 - rho**2)
+    s = np.empty((n_patients, n_sessions))
+    s[:, 0] = draws["start"][:n_patients] / np.sqrt(1 - rho**2)
     for t in range(1, n_sessions):
-        x[:, t] = rho * x[:, t - 1] + shocks[:, t]
-    return level[:, None] + x
+        s[:, t] = rho * s[:, t - 1] + shocks[:, t]
+    symptoms = draws["level"][:n_patients, None] + s
+    alliance = 3.9 + 0.55 * draws["trait"][:n_patients, None]
+    alliance = alliance + 0.3 * draws["state"][:n_patients, :n_sessions]
+    return symptoms, alliance
 
 
 _DRAW_CACHE: dict[int, dict[str, np.ndarray]] = {}
@@ -104,53 +116,10 @@ def _draws(seed: int) -> dict[str, np.ndarray]:
             "level": rng.standard_normal(MAX_PATIENTS),
             "start": rng.standard_normal(MAX_PATIENTS),
             "shocks": rng.standard_normal((MAX_PATIENTS, MAX_SESSIONS)),
+            "trait": rng.standard_normal(MAX_PATIENTS),
+            "state": rng.standard_normal((MAX_PATIENTS, MAX_SESSIONS)),
         }
     return _DRAW_CACHE[seed]
-
-
-def within_autoregression(y: np.ndarray) -> tuple[float, float]:
-    r"""The within (fixed-effects) estimate of an autoregression, and its standard error.
-
-    Pairs each session with the previous one, centres both on the patient's
-    mean over their pairs, and regresses one on the other:
-
-    .. math::
-
-        \hat\rho = \frac{\sum_i \sum_{t \ge 2} \tilde y_{i,t-1} \tilde y_{it}}
-                        {\sum_i \sum_{t \ge 2} \tilde y_{i,t-1}^2},
-
-    the slope of ``y ~ y_lag + C(patient)`` by ordinary least squares, with
-    its classical standard error (:math:`N(T-1) - N - 1` degrees of freedom).
-
-    Parameters
-    ----------
-    y : numpy.ndarray
-        Shape ``(patients, sessions)``, complete, at least 3 sessions.
-
-    Returns
-    -------
-    (float, float)
-        Estimate and standard error.
-
-    Examples
-    --------
-    >>> y = np.array([[1.0, 2.0, 1.5, 2.5, 2.0], [0.0, -1.0, 0.5, 0.0, 1.0]])
-    >>> [round(v, 4) for v in within_autoregression(y)]
-    [-0.2821, 0.4523]
-    """
-    y = np.asarray(y, dtype=float)
-    if y.ndim != 2 or y.shape[1] < 3 or not np.isfinite(y).all():
-        raise ValueError("y must be a complete (patients, sessions) array with 3+ sessions")
-    lag, now = y[:, :-1], y[:, 1:]
-    lag = lag - lag.mean(axis=1, keepdims=True)
-    now = now - now.mean(axis=1, keepdims=True)
-    sxx = float(np.einsum("ij,ij->", lag, lag))
-    estimate = float(np.einsum("ij,ij->", lag, now)) / sxx
-    resid = now - estimate * lag
-    n, pairs = lag.shape
-    dof = n * pairs - n - 1
-    se = float(np.sqrt(np.einsum("ij,ij->", resid, resid) / dof / sxx)) if dof > 0 else np.nan
-    return estimate, se
 
 
 class NickellExplorer(Explorer):
@@ -165,12 +134,14 @@ class NickellExplorer(Explorer):
     patients : int, default 500
         Patients (50 to 2,000).
     seed : int, default 1981
-        Seed of the draws (:func:`ar1_panel`).
+        Seed of the draws (:func:`symptom_panel`).
 
     Attributes
     ----------
     estimate, std_error : float
-        The within estimate at the chosen number of sessions, and its SE.
+        The within estimate of the autoregression at the chosen number of
+        sessions (the ``bdi`` coefficient of
+        :func:`book.fixed_effects.within_regression`), and its classical SE.
     estimates : numpy.ndarray
         The within estimate for every number of sessions in :attr:`session_grid`
         (the same patients, their first sessions).
@@ -206,14 +177,20 @@ class NickellExplorer(Explorer):
         T = int(self.controls["sessions"].value)
         rho = float(self.controls["rho"].value)
         n = int(self.controls["patients"].value)
-        y = ar1_panel(rho, n, MAX_SESSIONS, seed=self.seed)
-        fits = np.array([within_autoregression(y[:, :t]) for t in self.session_grid])
+        symptoms, alliance = symptom_panel(rho, n, MAX_SESSIONS, seed=self.seed)
+        fits = np.array([self._within(symptoms[:, :t], alliance[:, :t]) for t in self.session_grid])
         self.rho, self.sessions, self.patients = rho, T, n
         self.estimates, self.std_errors = fits[:, 0], fits[:, 1]
         k = int(np.flatnonzero(self.session_grid == T)[0])
         self.estimate, self.std_error = float(fits[k, 0]), float(fits[k, 1])
         self.exact_bias = float(nickell_bias(rho, T))
         self.approximate_bias = float(nickell_bias(rho, T, approximate=True))
+
+    @staticmethod
+    def _within(symptoms, alliance) -> tuple[float, float]:
+        """The symptom coefficient of the lagged fixed-effects model, and its classical SE."""
+        fit = within_regression(symptoms, alliance, cov_type="classical")
+        return float(fit.estimate[0]), float(fit.std_error[0])
 
     # -- the view -------------------------------------------------------------------------
     def _create_artists(self, ax):
