@@ -6,10 +6,12 @@ at default settings on a 2-core machine.
 
 Every explorer is built at its defaults and driven headlessly as a reader would
 drive it: each control in turn is set to 11 values through its whole range
-(from its minimum to its maximum), then back to its default; every setting
+(from its minimum to its maximum; a slider of choices, to each choice), then
+back to its default; every setting
 is one timed update, measured from setting the control's value to the new PNG
 being in the widget (the control's observer runs ``update()`` synchronously).
-No browser is involved: the time the frontend takes to show the PNG is not
+The design explorer's grid is computed when it is built (the "build" column),
+not on an update. No browser is involved: the time the frontend takes to show the PNG is not
 included (the live test in ``tests/browser`` shows it is small).
 
 Run: ``.venv/bin/python benchmarks/widget_latency.py`` (``--repeats 3`` sweeps
@@ -26,6 +28,7 @@ import numpy as np
 
 from book.plots import set_style
 from book.widgets.between_within import between_within_explorer
+from book.widgets.design import design_explorer
 from book.widgets.moderation import moderation_explorer
 from book.widgets.nickell import nickell_explorer
 from book.widgets.session_monitor import SessionMonitor
@@ -38,12 +41,15 @@ EXPLORERS = {
     "between_within_explorer (trait_state)": between_within_explorer,
     "nickell_explorer (lagged_models)": nickell_explorer,
     "moderation_explorer (moderation)": moderation_explorer,
+    "design_explorer (study_design)": design_explorer,
     "SessionMonitor threshold (ruptures)": SessionMonitor,
 }
 
 
 def sweep_values(control, n=11):
-    """n values from the control's minimum to its maximum, on its step grid."""
+    """n values from the control's minimum to its maximum, on its step grid (or its choices)."""
+    if hasattr(control, "options"):  # a SelectionSlider: every choice, in order
+        return list(control.options)
     values = np.linspace(control.min, control.max, n)
     values = control.min + np.round((values - control.min) / control.step) * control.step
     values = np.clip(values, control.min, control.max)

@@ -28,7 +28,7 @@ Modules, one concept each:
 - :mod:`book.session_file` -- reading a clinician's session file, accounting for every row
 - :mod:`book.experiment` -- in-silico experiments: the same patients under two conditions
 - :mod:`book.widgets` -- interactive explorers (ipywidgets): the study, between vs within,
-  Nickell bias, moderation, the session monitor
+  Nickell bias, moderation, study design, the session monitor
 """
 
 __version__ = "0.1.0"

@@ -17,18 +17,23 @@ import numpy as np
 import pandas as pd
 import pytest
 import statsmodels.formula.api as smf
+import traitlets
 
 from book.data import load_study
 from book.decompose import person_mean_center
 from book.models import fit_lagged_model
 from book.montecarlo import true_effects
 from book.nickell import nickell_bias
-from book.widgets import between_within, moderation, nickell, study
+from book.panel import add_lags
+from book.parameters import SimulationParameters
+from book.power import run_design_study, simulate_panels
+from book.widgets import between_within, design, moderation, nickell, study
 from book.widgets.between_within import (
     between_within_explorer,
     level_slopes,
     two_level_sample,
 )
+from book.widgets.design import PATIENTS, SESSIONS, design_explorer, power_lookup
 from book.widgets.moderation import moderation_explorer
 from book.widgets.nickell import nickell_explorer, symptom_panel
 from book.widgets.study import study_explorer
@@ -54,12 +59,29 @@ def explorers(canonical, detrended_fit):
         "between_within": between_within_explorer(),
         "nickell": nickell_explorer(),
         "moderation": moderation_explorer(detrended_fit, study=canonical),
+        "design": design_explorer(),
     }
 
 
 MODULES = {"study": study, "between_within": between_within, "nickell": nickell,
-           "moderation": moderation}  # fmt: skip
-PANELS = {"study": 3, "between_within": 1, "nickell": 1, "moderation": 2}
+           "moderation": moderation, "design": design}  # fmt: skip
+PANELS = {"study": 3, "between_within": 1, "nickell": 1, "moderation": 2, "design": 2}
+
+
+def _options(control):
+    """The values a control can take, smallest first, and its step (None for choices)."""
+    if hasattr(control, "options"):  # a SelectionSlider: a list of choices
+        return list(control.options), None
+    return [control.min, control.max], control.step
+
+
+def _small_move(control):
+    """Four steps to the right (left at the end): a reader's small move."""
+    values, step = _options(control)
+    if step is None:
+        i = values.index(control.value)
+        return values[i + 4] if i + 4 < len(values) else values[i - 4]
+    return control.value + (4 * step if control.value + 4 * step <= control.max else -4 * step)
 
 
 def _data_of(fig_or_axes):
@@ -95,12 +117,19 @@ def test_controls_are_bounded(explorers, name):
     explorer = explorers[name]
     for control in explorer.controls.values():
         default = control.value
+        values, step = _options(control)
         with explorer._quiet():
-            control.value = control.max + 100 * control.step
-            assert control.value == control.max
-            control.value = control.min - 100 * control.step
-            assert control.value == control.min
-            control.value = default
+            if step is None:  # choices: anything else is refused, the value stays
+                for outside in (values[0] - 1, values[-1] + 1):
+                    with pytest.raises(traitlets.TraitError):
+                        control.value = outside
+                    assert control.value == default
+            else:  # a range: values beyond it are clipped to its bounds
+                control.value = control.max + 100 * step
+                assert control.value == control.max
+                control.value = control.min - 100 * step
+                assert control.value == control.min
+                control.value = default
         assert control.continuous_update is False  # recompute on release, not per pixel
 
 
@@ -110,9 +139,7 @@ def test_moving_every_control_changes_the_picture(explorers, name):
     for key, control in explorer.controls.items():
         default = control.value
         png, data = bytes(explorer.image.value), _data_of(explorer.figure)
-        # four steps to the right (left at the maximum), as a reader's small move
-        step = 4 * control.step if default + 4 * control.step <= control.max else -4 * control.step
-        control.value = default + step
+        control.value = _small_move(control)
         assert bytes(explorer.image.value) != png, f"{key}: the PNG did not change"
         changed = [
             a.shape != b.shape or not np.allclose(a, b, equal_nan=True)
@@ -458,3 +485,96 @@ def test_moderation_explorer_checks_its_model(canonical):
     reverse = fit_lagged_model(canonical, direction="symptoms_to_alliance")
     with pytest.raises(ValueError, match="alliance -> symptoms"):
         moderation_explorer(reverse)
+
+
+# -- study design --------------------------------------------------------------------------------
+
+
+def test_the_design_explorer_reads_its_grid(explorers):
+    explorer = explorers["design"]
+    table = power_lookup(100)
+    for n, t in ((240, 12), (40, 4), (640, 20)):
+        explorer.set(patients=n, sessions=t)
+        for term, estimator in design.TERMS.items():
+            row = table[(table["n_patients"] == n) & (table["n_sessions"] == t)
+                        & (table["term"] == term) & (table["estimator"] == estimator)]  # fmt: skip
+            assert explorer.power[term] == pytest.approx(float(row["power"].iloc[0]))
+            assert explorer.power_mcse[term] == pytest.approx(float(row["power_mcse"].iloc[0]))
+        assert f"{n} patients with {t} sessions" in explorer.status.value
+    explorer.set(patients=240, sessions=12)
+
+
+def test_power_grows_with_patients_and_sessions(explorers):
+    explorer = explorers["design"]
+    # the designs share simulated patients, so the curves are smooth; the checks compare
+    # designs far apart, where the gap is many Monte Carlo SEs (at most 0.05 each)
+    for term in design.TERMS:
+        by_patients = explorer.curve(term, "n_patients")["power"].to_numpy()
+        assert by_patients[-1] > by_patients[0] + 0.3
+        assert np.all(np.diff(by_patients) > -0.1)
+    explorer.controls["patients"].value = 40
+    by_sessions = explorer.curve("alliance_within", "n_sessions")["power"].to_numpy()
+    assert by_sessions[-1] > by_sessions[0] + 0.3
+    explorer.controls["patients"].value = 240
+    # the moderation is much harder to detect than the effect, at every design
+    grid = power_lookup(100)
+    main = grid[(grid.term == "alliance_within") & (grid.estimator == "within")]
+    mod = grid[(grid.term == "alliance_within:iip_z") & (grid.estimator == "within_iip")]
+    assert np.all(mod["power"].to_numpy() <= main["power"].to_numpy() + 0.1)
+
+
+def test_nested_designs_agree_with_separately_simulated_studies():
+    """The grid takes a design as the first patients and sessions of larger studies;
+    studies of that design simulated on their own (book.power's runner, other seeds) give
+    the same results within Monte Carlo error."""
+    nested = power_lookup(100).set_index(["n_patients", "n_sessions", "estimator", "term"])
+    alone = run_design_study([{"n_therapists": 10, "n_sessions": 6}], n_reps=300, seed=99,
+                             estimators=["within", "within_iip"])  # fmt: skip
+    alone = alone.set_index(["estimator", "term"])
+    for estimator, term in (("within", "alliance_within"),
+                            ("within_iip", "alliance_within:iip_z")):  # fmt: skip
+        a, b = nested.loc[(80, 6, estimator, term)], alone.loc[(estimator, term)]
+        # independent Monte Carlo estimates: 4 combined standard errors
+        se = np.hypot(a["bias_mcse"], b["bias_mcse"])
+        assert a["mean_estimate"] == pytest.approx(b["mean_estimate"], abs=4 * se)
+        se = np.hypot(a["power_mcse"], b["power_mcse"]) + 0.01  # + 0.01: a power near 0 or 1
+        assert a["power"] == pytest.approx(b["power"], abs=4 * se)
+
+
+def test_the_grid_estimates_are_least_squares_with_patient_dummies():
+    reps = power_lookup(100, replications=True)
+    mine = reps[(reps.n_patients == 40) & (reps.n_sessions == 6) & (reps.replication == 0)
+                & (reps.estimator == "within")].set_index("term")  # fmt: skip
+    # the same simulated studies as the grid: the largest design, seed 2022
+    panels = simulate_panels(
+        SimulationParameters(n_therapists=max(PATIENTS) // 8, n_sessions=max(SESSIONS)),
+        100,
+        seed=2022,
+    )
+    long = panels.long(0)
+    long = long[(long["patient_id"] <= 40) & (long["session"] <= 6)]
+    frame = add_lags(person_mean_center(long, "alliance"), "bdi", lead=True)
+    frame = frame[["patient_id", "bdi", "bdi_next", "alliance_within"]].dropna()
+    ols = smf.ols("bdi_next ~ bdi + alliance_within + C(patient_id)", frame).fit()
+    for term in ("bdi", "alliance_within"):
+        assert mine.loc[term, "estimate"] == pytest.approx(ols.params[term], abs=1e-8)
+
+
+def test_the_design_update_path_never_simulates(explorers, monkeypatch):
+    explorer = explorers["design"]
+
+    def simulate(*args, **kwargs):
+        raise AssertionError("the explorer simulated on an update")
+
+    monkeypatch.setattr(design, "simulate_panels", simulate)
+    for n in PATIENTS:
+        explorer.controls["patients"].value = n
+    explorer.controls["patients"].value = 240
+    assert explorer.message == ""
+
+
+def test_design_explorer_refuses_designs_off_its_grid():
+    with pytest.raises(ValueError, match="patients must be one of"):
+        design_explorer(patients=100)
+    with pytest.raises(ValueError, match="multiples of patients_per_therapist"):
+        power_lookup(10, patients=(44,))

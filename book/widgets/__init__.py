@@ -14,6 +14,9 @@ Explorers, each made by a function named after its idea (the chapter it lives in
 - :func:`book.widgets.moderation.moderation_explorer` -- a patient's IIP in; that
   patient's alliance effect and its confidence band out, from a model fitted once
   (``chapters/moderation``).
+- :func:`book.widgets.design.design_explorer` -- patients and sessions in; the power to
+  detect the within-patient effect and its moderation, with Monte Carlo errors, from a
+  grid simulated once (``chapters/study_design``).
 - :mod:`book.widgets.session_monitor` -- ``SessionMonitor``: type or upload a
   patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``).
 
