@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import html
 import io
+import textwrap
 
 import ipywidgets as widgets
 import numpy as np
@@ -186,6 +187,15 @@ class Explorer:
                 f"{type(self).__name__} draws {self.n_panels} panel(s); got {len(found)} axes"
             )
         self._set_artists(self._create_artists(axes if self.n_panels > 1 else found[0]))
+
+    def describe(self, width: int = 88) -> str:
+        """The numbers the widget prints beside its figure, as plain text wrapped at ``width``.
+
+        A chapter prints it under the static figure, so that a reader without a
+        kernel sees the same numbers as one with the live widget.
+        """
+        lines = [self._status(), *([f"Note: {self.message}"] if self.message else [])]
+        return "\n".join(textwrap.fill(part, width) for line in lines for part in line.splitlines())
 
     def set(self, **values) -> None:
         """Set several controls at once, then update once.

@@ -31,8 +31,8 @@ __all__ = ["StudyExplorer", "study_explorer"]
 
 #: What to try, and what to notice.
 TRY_THIS = (
-    "Raise the within SD until the ICC falls below one half, and notice that the four "
-    "patients' lines start to cross: the alliance then says more about the session than "
+    "Raise the within SD from 0.3 to 0.6, and notice that the ICC falls below one half and "
+    "the four patients' lines tangle: one session then says more about the session than "
     "about the patient."
 )
 
