@@ -7,23 +7,11 @@ chapter can call them inside a small Monte Carlo loop, and under 2 s on a millio
 rows (everything is vectorised with pandas group-bys; no Python loop over patients).
 """
 
-import os
-import platform
-import statistics
-import time
+from timing import machine, median_seconds
 
 from book.decompose import icc, person_mean_center, person_trends, within_correlation
 from book.parameters import SimulationParameters
 from book.simulate import simulate
-
-
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
 
 
 def calls(sessions):
@@ -50,10 +38,7 @@ def report(label, sessions, repeats):
 
 
 def main():
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
+    print(machine())
     small = simulate(seed=1).sessions
     small = small.assign(bdi=small["bdi"].astype("float64"))
     report("canonical-size study", small, repeats=30)

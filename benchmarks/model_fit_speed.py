@@ -8,10 +8,11 @@ the REML maximum (log-likelihood printed).
 """
 
 import os
-import platform
 import statistics
 import time
 import warnings
+
+from timing import machine
 
 from book.data import load_study
 from book.models import fit_lagged_model
@@ -28,10 +29,7 @@ def timed(fn, repeats):
 
 
 def main():
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
+    print(machine())
     print(f"load average at start: {os.getloadavg()[0]:.2f}")
     study = load_study()
     fit_lagged_model(study)  # warm-up: imports, first calls

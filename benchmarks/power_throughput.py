@@ -21,10 +21,10 @@ CPU time per replication is much less sensitive to other work.
 Usage: ``.venv/bin/python benchmarks/power_throughput.py [--quick]``
 """
 
-import os
-import platform
 import sys
 import time
+
+from timing import machine
 
 from book.fixed_effects import fit_within, within_regression
 from book.power import replicate_designs, simulate_panels
@@ -58,11 +58,7 @@ def runner(n_reps, estimators, n_jobs):
 
 
 def main(quick: bool = False):
-    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-        f"{platform.python_version()}, {platform.platform()}; load average {load}"
-    )
+    print(machine())
     n_fast = 1_000 if quick else 4_000
     repeats = 2 if quick else 3
 

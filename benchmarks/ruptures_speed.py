@@ -7,27 +7,15 @@ one monitor update quick enough to follow a slider (under half a second).
 """
 
 import io
-import os
-import platform
-import statistics
-import time
 
 import numpy as np
+from timing import machine, median_seconds
 
 from book.data import load_study
 from book.parameters import SimulationParameters
 from book.ruptures import below_cutoff, below_own_mean, detection_curve, reliable_drop
 from book.session_file import read_sessions
 from book.simulate import simulate
-
-
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
 
 
 def show(label, fn, repeats):
@@ -37,10 +25,7 @@ def show(label, fn, repeats):
 
 
 def main():
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
+    print(machine())
     study = load_study()
     sessions, ruptures = study.sessions, study.truth.ruptures
     print(f"canonical study: {len(sessions)} sessions, {len(ruptures)} ruptures")

@@ -5,29 +5,14 @@ Targets (issue "Foundation"): default study well under 0.1 s; one million
 session rows in under 2 s.
 """
 
-import os
-import platform
-import statistics
-import time
+from timing import machine, median_seconds
 
 from book.parameters import SimulationParameters
 from book.simulate import simulate
 
 
-def median_seconds(fn, repeats):
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times), min(times), max(times)
-
-
 def main():
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}"
-    )
+    print(machine())
     simulate(seed=0)  # warm-up: imports and first-call costs
 
     med, lo, hi = median_seconds(lambda: simulate(seed=1), repeats=50)

@@ -28,6 +28,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from book._checks import require_columns
+
 __all__ = [
     "person_mean_center",
     "detrend",
@@ -44,17 +46,11 @@ __all__ = [
 
 def _check_frame(data, columns: Sequence[str], by: str, time: str | None = None) -> None:
     """Data frame, columns present, numeric values, a complete grouping column."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    for name in [*columns, by] + ([time] if time else []):
+    needed = [*columns, by] + ([time] if time else [])
+    for name in needed:
         if not isinstance(name, str):
             raise TypeError(f"column names must be strings, got {name!r}")
-    needed = [*columns, by] + ([time] if time else [])
-    missing = [c for c in needed if c not in data.columns]
-    if missing:
-        raise ValueError(
-            f"column(s) {missing} not in data; available columns: {list(data.columns)}"
-        )
+    require_columns(data, needed)
     for col in [*columns] + ([time] if time else []):
         if not pd.api.types.is_numeric_dtype(data[col]):
             raise ValueError(f"column {col!r} must be numeric, it has dtype {data[col].dtype}")

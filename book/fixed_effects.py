@@ -41,6 +41,8 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from book._checks import require_columns
+
 __all__ = ["WithinFit", "fit_within", "panel_arrays", "within_formula", "within_regression"]
 
 _COV_TYPES = ("cluster", "classical")
@@ -342,11 +344,7 @@ def panel_arrays(
            [20., nan, nan]])
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in [*columns, by, time] if c not in data.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not in data; available: {list(data.columns)}")
+    require_columns(data, [*columns, by, time])
     if len(data) == 0:
         raise ValueError("data has no rows")
     sessions = data[time]

@@ -20,7 +20,7 @@ from book.models import fit_lagged_model, fit_pooled_regression
 from book.panel import add_lags
 from book.parameters import SimulationParameters
 from book.riclpm import fit_riclpm
-from book.simulate import simulate
+from book.simulate import simulate, true_effects
 from book.study import Study
 
 __all__ = [
@@ -54,43 +54,6 @@ def _check_params(params):
 def _check_count(name, value, minimum=1):
     if not isinstance(value, numbers.Integral) or isinstance(value, bool) or value < minimum:
         raise ValueError(f"{name} must be an integer of at least {minimum}, got {value!r}")
-
-
-def true_effects(params: SimulationParameters | None = None) -> dict[str, float]:
-    """The simulation's true effects in the units the models estimate.
-
-    Parameters
-    ----------
-    params : SimulationParameters, optional
-        Defaults when omitted.
-
-    Returns
-    -------
-    dict
-        ``alliance_to_symptoms``: BDI-II points at the next session per WAI-SR
-        point of within-patient alliance, for a patient of average IIP
-        (:math:`\\beta_0 \\sigma_S / \\sigma_A`); ``alliance_to_symptoms_iip``:
-        its change per IIP-32 point (:math:`\\beta_{IIP}\\sigma_S/(\\sigma_A\\,
-        \\mathrm{SD}_{IIP})`); ``symptoms_to_alliance``: WAI-SR points per BDI-II
-        point (:math:`\\gamma \\sigma_A/\\sigma_S`); and the two autoregressions.
-
-    Examples
-    --------
-    >>> {k: round(v, 3) for k, v in true_effects().items()}  # doctest: +NORMALIZE_WHITESPACE
-    {'alliance_to_symptoms': -2.0, 'alliance_to_symptoms_iip': -1.867,
-     'symptoms_to_alliance': -0.006, 'alliance_ar': 0.3, 'symptoms_ar': 0.3}
-    """
-    p = _check_params(params)
-    if p.state_sd <= 0 or p.symptom_state_sd <= 0 or p.iip_sd <= 0:
-        raise ValueError("state_sd, symptom_state_sd and iip_sd must be positive")
-    ratio = p.symptom_state_sd / p.state_sd
-    return {
-        "alliance_to_symptoms": p.alliance_to_symptoms * ratio,
-        "alliance_to_symptoms_iip": p.alliance_to_symptoms_iip * ratio / p.iip_sd,
-        "symptoms_to_alliance": p.symptoms_to_alliance / ratio,
-        "alliance_ar": p.alliance_ar,
-        "symptoms_ar": p.symptom_ar,
-    }
 
 
 def error_free_alliance(study: Study) -> pd.DataFrame:

@@ -11,6 +11,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from book._checks import require_columns
+
 __all__ = ["add_lags"]
 
 
@@ -62,11 +64,7 @@ def add_lags(
     2           1        4  25.0      NaN
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in [*columns, by, time] if c not in data.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not in data; available: {list(data.columns)}")
+    require_columns(data, [*columns, by, time])
     if not isinstance(periods, (int, np.integer)) or isinstance(periods, bool) or periods < 1:
         raise ValueError(f"periods must be a positive integer, got {periods!r}")
     if data.duplicated([by, time]).any():

@@ -97,19 +97,11 @@ def true_effects(params: SimulationParameters | None = None) -> dict[str, float]
     >>> {k: round(v, 3) for k, v in true_effects().items()}
     {'bdi': 0.3, 'alliance_within': -2.0, 'alliance_within:iip_z': -0.933}
     """
-    params = SimulationParameters() if params is None else params
-    if not isinstance(params, SimulationParameters):
-        raise TypeError(f"params must be a SimulationParameters, got {type(params).__name__}")
-    if params.state_sd <= 0:
-        raise ValueError(
-            "state_sd = 0 leaves no within-patient alliance variation, so the alliance effect "
-            "is undefined; use a positive state_sd"
-        )
-    scale = params.symptom_state_sd / params.state_sd
+    truth = _simulator.true_effects(params)  # scale units are defined with the simulator
     return {
-        "bdi": float(params.symptom_ar),
-        "alliance_within": float(params.alliance_to_symptoms * scale),
-        "alliance_within:iip_z": float(params.alliance_to_symptoms_iip * scale),
+        "bdi": float(truth["symptoms_ar"]),
+        "alliance_within": float(truth["alliance_to_symptoms"]),
+        "alliance_within:iip_z": float(truth["alliance_to_symptoms_iip_sd"]),
     }
 
 

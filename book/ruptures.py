@@ -34,6 +34,7 @@ from collections.abc import Callable, Iterable
 import numpy as np
 import pandas as pd
 
+from book._checks import require_columns
 from book.scales import Scale, get_scale
 
 __all__ = [
@@ -72,11 +73,7 @@ def _check_number(name: str, value, *, low=None, high=None, low_open=False, high
 
 def _prepare(data, column: str, by: str, time: str, scale: Scale) -> pd.DataFrame:
     """The three columns a rule needs, checked and sorted by patient and session."""
-    if not isinstance(data, pd.DataFrame):
-        raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
-    missing = [c for c in (by, time, column) if c not in data.columns]
-    if missing:
-        raise ValueError(f"column(s) {missing} not in data; available: {list(data.columns)}")
+    require_columns(data, (by, time, column))
     scores = data[column]
     if not (pd.api.types.is_numeric_dtype(scores) and not pd.api.types.is_bool_dtype(scores)):
         raise ValueError(f"{column} must be numeric, got dtype {scores.dtype}")

@@ -48,7 +48,7 @@ import pandas as pd
 from book.parameters import SimulationParameters
 from book.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
 
-__all__ = ["CANONICAL_SEED", "SimulationParameters", "simulate"]
+__all__ = ["CANONICAL_SEED", "SimulationParameters", "simulate", "true_effects"]
 
 #: The seed of the canonical study committed in ``data/``.
 CANONICAL_SEED = 2022
@@ -107,6 +107,48 @@ def simulate(params: SimulationParameters | None = None, *, seed: int) -> Study:
     items = _wai_items(params, latent["alliance"], rng["items"])
 
     return _assemble(params, seed, therapists, people, ruptures, states, latent, attendance, items)
+
+
+def true_effects(params: SimulationParameters | None = None) -> dict[str, float]:
+    """The simulation's true effects in the units the models estimate.
+
+    Parameters
+    ----------
+    params : SimulationParameters, optional
+        Defaults when omitted.
+
+    Returns
+    -------
+    dict
+        ``alliance_to_symptoms``: BDI-II points at the next session per WAI-SR
+        point of within-patient alliance, for a patient of average IIP
+        (:math:`\\beta_0 \\sigma_S / \\sigma_A`); ``alliance_to_symptoms_iip``:
+        its change per IIP-32 point (:math:`\\beta_{IIP}\\sigma_S/(\\sigma_A\\,
+        \\mathrm{SD}_{IIP})`) and ``alliance_to_symptoms_iip_sd``, its change per SD
+        of IIP; ``symptoms_to_alliance``: WAI-SR points per BDI-II
+        point (:math:`\\gamma \\sigma_A/\\sigma_S`); and the two autoregressions.
+
+    Examples
+    --------
+    >>> {k: round(v, 3) for k, v in true_effects().items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'alliance_to_symptoms': -2.0, 'alliance_to_symptoms_iip': -1.867,
+     'alliance_to_symptoms_iip_sd': -0.933, 'symptoms_to_alliance': -0.006,
+     'alliance_ar': 0.3, 'symptoms_ar': 0.3}
+    """
+    p = SimulationParameters() if params is None else params
+    if not isinstance(p, SimulationParameters):
+        raise TypeError(f"params must be SimulationParameters, got {type(p).__name__}")
+    if p.state_sd <= 0 or p.symptom_state_sd <= 0 or p.iip_sd <= 0:
+        raise ValueError("state_sd, symptom_state_sd and iip_sd must be positive")
+    ratio = p.symptom_state_sd / p.state_sd
+    return {
+        "alliance_to_symptoms": p.alliance_to_symptoms * ratio,
+        "alliance_to_symptoms_iip": p.alliance_to_symptoms_iip * ratio / p.iip_sd,
+        "alliance_to_symptoms_iip_sd": p.alliance_to_symptoms_iip * ratio,
+        "symptoms_to_alliance": p.symptoms_to_alliance / ratio,
+        "alliance_ar": p.alliance_ar,
+        "symptoms_ar": p.symptom_ar,
+    }
 
 
 # --------------------------------------------------------------------------
