@@ -7,6 +7,7 @@ beside each check). Every explorer is deterministic (fixed seeds).
 """
 
 import dataclasses
+import re
 
 import matplotlib
 
@@ -22,11 +23,11 @@ import traitlets
 from book.data import load_study
 from book.decompose import person_mean_center
 from book.models import fit_lagged_model
-from book.montecarlo import true_effects
 from book.nickell import nickell_bias
 from book.panel import add_lags
 from book.parameters import SimulationParameters
 from book.power import run_design_study, simulate_panels
+from book.simulate import true_effects
 from book.widgets import between_within, design, moderation, nickell, study
 from book.widgets.between_within import (
     between_within_explorer,
@@ -105,7 +106,7 @@ def test_each_explorer_builds_headlessly_and_says_what_to_try(explorers, name):
     header = explorer.widget.children[0].value
     try_this = MODULES[name].TRY_THIS
     assert try_this in header.replace("&#x27;", "'")
-    assert try_this.count(".") == 1 and try_this.endswith(".")  # one sentence
+    assert len(re.findall(r"[.!?](\s|$)", try_this)) == 1 and try_this.endswith(".")  # one sentence
     assert explorer.status.value  # the numbers are printed beside the figure
     # shown in a notebook, it is the widget (a VBox of controls, status and figure)
     bundle = explorer._repr_mimebundle_()

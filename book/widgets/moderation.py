@@ -33,6 +33,7 @@ from matplotlib.patches import Polygon
 from book.models import LaggedModelResult, fit_lagged_model
 from book.moderation import johnson_neyman, simple_slopes
 from book.plots import COLORS
+from book.simulate import true_effects
 from book.study import Study
 from book.widgets.explorer import Explorer, slider
 
@@ -96,8 +97,6 @@ class ModerationExplorer(Explorer):
         if study is not None:
             if not isinstance(study, Study) or study.truth is None:
                 raise ValueError("study must be a simulated Study (with truth) to draw the truth")
-            from book.montecarlo import true_effects
-
             p = study.truth.params
             t = true_effects(p)
             self._truth = (t["alliance_to_symptoms"], t["alliance_to_symptoms_iip"], p.iip_mean)

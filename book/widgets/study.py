@@ -24,7 +24,7 @@ import numpy as np
 from book.decompose import icc
 from book.parameters import SimulationParameters
 from book.plots import COLORS, OKABE_ITO
-from book.simulate import CANONICAL_SEED, simulate
+from book.simulate import CANONICAL_SEED, simulate, true_effects
 from book.widgets.explorer import Explorer, slider
 
 __all__ = ["StudyExplorer", "study_explorer"]
@@ -125,16 +125,16 @@ class StudyExplorer(Explorer):
         )
         study = simulate(params, seed=self.seed)
         table = icc(study.sessions, "alliance")
-        ratio = params.symptom_state_sd / params.state_sd
-        beta, beta_iip = params.alliance_to_symptoms, params.alliance_to_symptoms_iip
+        truth = true_effects(params)  # BDI-II points per WAI-SR point
         # everything is computed before anything is kept: a failure leaves the last view
         self.params, self.study, self.icc_table = params, study, table
         self.icc_estimate = float(table["icc"].iloc[0])
         self.icc_parameters = params.trait_sd**2 / (params.trait_sd**2 + params.state_sd**2)
+        main, per_sd = truth["alliance_to_symptoms"], truth["alliance_to_symptoms_iip_sd"]
         self.true_effects = {
-            "mean IIP": beta * ratio,
-            "IIP -1 SD": (beta - beta_iip) * ratio,
-            "IIP +1 SD": (beta + beta_iip) * ratio,
+            "mean IIP": main,
+            "IIP -1 SD": main - per_sd,
+            "IIP +1 SD": main + per_sd,
         }
 
     def trajectories(self):
