@@ -121,7 +121,8 @@ class Explorer:
         self.image = widgets.Image(
             format="png", layout=widgets.Layout(width="100%", max_width=f"{width}px")
         )
-        header = widgets.HTML(f"<b>{html.escape(self.title)}.</b> {html.escape(self.try_this)}")
+        title = self.title if self.title.endswith(("?", "!", ".")) else f"{self.title}."
+        header = widgets.HTML(f"<b>{html.escape(title)}</b> {html.escape(self.try_this)}")
         self.widget = widgets.VBox([header, *self.controls.values(), self.status, self.image])
         for control in self.controls.values():
             control.observe(self._changed, names="value")
