@@ -20,11 +20,11 @@ every control three times).
 
 import argparse
 import os
-import platform
 import time
 
 import matplotlib
 import numpy as np
+from timing import machine
 
 from book.plots import set_style
 from book.widgets.between_within import between_within_explorer
@@ -83,12 +83,7 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=1, help="sweeps of every control")
     args = parser.parse_args()
-    print(
-        f"machine: {platform.machine()}, {os.cpu_count()} cores, "
-        f"Python {platform.python_version()}, {platform.platform()}, "
-        f"matplotlib {matplotlib.__version__}"
-    )
-    print(f"load average at start: {os.getloadavg()[0]:.2f}")
+    print(f"{machine()}; matplotlib {matplotlib.__version__}")
     set_style()  # as in a chapter
     print(
         f"target per update: median <= {TARGET_MEDIAN * 1000:.0f} ms, "
