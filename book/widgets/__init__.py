@@ -47,8 +47,9 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
    with ``# NBVAL_IGNORE_OUTPUT`` (the widget's text form lists control
    states, which nbval would compare). The next cell draws the same view as a
    static figure, and the text tells the reader how to run it live
-   (:data:`LIVE_HINT`). The live cell also carries the tag ``explorer``, so the
-   browser test moves its first slider in JupyterLab. The explorer's one-sentence
+   (:data:`LIVE_HINT`). With the tag ``explorer`` as well, the browser test runs
+   the chapter in JupyterLab and moves the cell's first slider (CONTRIBUTING.md
+   says which explorers carry it). The explorer's one-sentence
    "try this, notice that" (its module's ``TRY_THIS``) appears in the widget and in
    the chapter's text.
 """

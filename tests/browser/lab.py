@@ -85,9 +85,7 @@ def _stricter(notebook: str) -> ExplorerCase:
 #: another cell is added. For example
 #: ExplorerCase("chapters/ruptures.ipynb", cell=12, control=".widget-slider >> nth=1")
 EXTRA_CASES: list[ExplorerCase] = [
-    _stricter(f"chapters/{name}.ipynb")
-    for name in ("simulated_study", "trait_state", "lagged_models", "moderation", "study_design")
-    if tagged_cells(ROOT / "chapters" / f"{name}.ipynb")
+    _stricter(f"chapters/{name}.ipynb") for name in ("simulated_study", "study_design")
 ]
 
 

@@ -15,11 +15,21 @@ _WIDGET_TEXT = re.compile(r"\b(VBox|HBox|FloatSlider|IntSlider|SelectionSlider|I
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
+def _makes_an_explorer(cell) -> bool:
+    """A live explorer cell: it calls a book.widgets explorer, its output hidden."""
+    source = "".join(cell["source"])
+    return (
+        cell["cell_type"] == "code"
+        and re.search(r"from book\.widgets\.\w+ import \w+_explorer", source) is not None
+        and "remove-output" in cell["metadata"].get("tags", [])
+    )
+
+
 def _explorer_pages():
     pages = []
     for notebook in toc_notebooks():
         cells = json.loads(notebook.read_text())["cells"]
-        if any("explorer" in c["metadata"].get("tags", []) for c in cells):
+        if any(_makes_an_explorer(c) for c in cells):
             pages.append(notebook.relative_to(ROOT).with_suffix(".html").as_posix())
     return pages
 
