@@ -71,8 +71,9 @@ def test_the_static_figure_follows_with_alt_text_caption_and_numbers(chapter):
 def test_the_chapter_says_what_to_try_and_how_to_run_it_live(chapter):
     module, _ = EXPLORERS[chapter]
     nb = _cells(chapter)
-    text = _words("\n".join("".join(c["source"]) for c in nb["cells"]
-                            if c["cell_type"] == "markdown"))  # fmt: skip
+    text = _words(
+        "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    )
     assert "Try this. " + _words(module.TRY_THIS) in text
     assert _words(LIVE_HINT) in text
 

@@ -64,8 +64,13 @@ def explorers(canonical, detrended_fit):
     }
 
 
-MODULES = {"study": study, "between_within": between_within, "nickell": nickell,
-           "moderation": moderation, "design": design}  # fmt: skip
+MODULES = {
+    "study": study,
+    "between_within": between_within,
+    "nickell": nickell,
+    "moderation": moderation,
+    "design": design,
+}
 PANELS = {"study": 3, "between_within": 1, "nickell": 1, "moderation": 2, "design": 2}
 
 
@@ -232,8 +237,9 @@ def test_the_autoregression_slider_makes_states_persist():
     explorer = study_explorer()
 
     def lag1(e):
-        s = e.study.truth.sessions.pivot(index="patient_id", columns="session",
-                                         values="alliance_state").to_numpy()  # fmt: skip
+        s = e.study.truth.sessions.pivot(
+            index="patient_id", columns="session", values="alliance_state"
+        ).to_numpy()
         return np.corrcoef(s[:, :-1].ravel(), s[:, 1:].ravel())[0, 1]
 
     explorer.controls["rho"].value = 0.0
@@ -314,8 +320,9 @@ def test_level_slopes_equal_statsmodels_least_squares():
 def test_level_slopes_equal_the_random_intercept_model_on_balanced_data():
     d = person_mean_center(two_level_sample(-3.0, 5.0, seed=4), "alliance")
     ours = level_slopes(d, "alliance", "bdi_next")
-    fit = smf.mixedlm("bdi_next ~ alliance_between + alliance_within", d,
-                      groups="patient_id").fit(reml=True)  # fmt: skip
+    fit = smf.mixedlm("bdi_next ~ alliance_between + alliance_within", d, groups="patient_id").fit(
+        reml=True
+    )
     # with balanced data GLS splits into the between and within regressions exactly,
     # whatever the variance estimates: equal up to floating point
     assert fit.params["alliance_within"] == pytest.approx(ours.loc["within", "slope"], abs=1e-6)
@@ -497,8 +504,12 @@ def test_the_design_explorer_reads_its_grid(explorers):
     for n, t in ((240, 12), (40, 4), (640, 20)):
         explorer.set(patients=n, sessions=t)
         for term, estimator in design.TERMS.items():
-            row = table[(table["n_patients"] == n) & (table["n_sessions"] == t)
-                        & (table["term"] == term) & (table["estimator"] == estimator)]  # fmt: skip
+            row = table[
+                (table["n_patients"] == n)
+                & (table["n_sessions"] == t)
+                & (table["term"] == term)
+                & (table["estimator"] == estimator)
+            ]
             assert explorer.power[term] == pytest.approx(float(row["power"].iloc[0]))
             assert explorer.power_mcse[term] == pytest.approx(float(row["power_mcse"].iloc[0]))
         assert f"{n} patients with {t} sessions" in explorer.status.value
@@ -529,11 +540,14 @@ def test_nested_designs_agree_with_separately_simulated_studies():
     studies of that design simulated on their own (book.power's runner, other seeds) give
     the same results within Monte Carlo error."""
     nested = power_lookup(100).set_index(["n_patients", "n_sessions", "estimator", "term"])
-    alone = run_design_study([{"n_therapists": 10, "n_sessions": 6}], n_reps=300, seed=99,
-                             estimators=["within", "within_iip"])  # fmt: skip
+    alone = run_design_study(
+        [{"n_therapists": 10, "n_sessions": 6}],
+        n_reps=300,
+        seed=99,
+        estimators=["within", "within_iip"],
+    )
     alone = alone.set_index(["estimator", "term"])
-    for estimator, term in (("within", "alliance_within"),
-                            ("within_iip", "alliance_within:iip_z")):  # fmt: skip
+    for estimator, term in (("within", "alliance_within"), ("within_iip", "alliance_within:iip_z")):
         a, b = nested.loc[(80, 6, estimator, term)], alone.loc[(estimator, term)]
         # independent Monte Carlo estimates: 4 combined standard errors
         se = np.hypot(a["bias_mcse"], b["bias_mcse"])
@@ -544,8 +558,12 @@ def test_nested_designs_agree_with_separately_simulated_studies():
 
 def test_the_grid_estimates_are_least_squares_with_patient_dummies():
     reps = power_lookup(100, replications=True)
-    mine = reps[(reps.n_patients == 40) & (reps.n_sessions == 6) & (reps.replication == 0)
-                & (reps.estimator == "within")].set_index("term")  # fmt: skip
+    mine = reps[
+        (reps.n_patients == 40)
+        & (reps.n_sessions == 6)
+        & (reps.replication == 0)
+        & (reps.estimator == "within")
+    ].set_index("term")
     # the same simulated studies as the grid: the largest design, seed 2022
     panels = simulate_panels(
         SimulationParameters(n_therapists=max(PATIENTS) // 8, n_sessions=max(SESSIONS)),

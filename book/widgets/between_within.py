@@ -245,8 +245,9 @@ class BetweenWithinExplorer(Explorer):
         patients = self.data["patient_id"].to_numpy()
         codes = (patients - patients.min()) / max(1, np.ptp(patients))
         colours = matplotlib.colormaps["viridis"](0.9 * codes)
-        points = ax.scatter(self.data["alliance"], self.data["bdi_next"], s=16, c=colours,
-                            alpha=0.8, zorder=2)  # fmt: skip
+        points = ax.scatter(
+            self.data["alliance"], self.data["bdi_next"], s=16, c=colours, alpha=0.8, zorder=2
+        )
         n = self.data["patient_id"].nunique()
         per_patient = LineCollection(
             [np.zeros((2, 2))] * n,
@@ -255,14 +256,25 @@ class BetweenWithinExplorer(Explorer):
             zorder=3,
         )
         ax.add_collection(per_patient)
-        means = ax.scatter([], [], s=70, facecolor="white", edgecolor=COLORS["trait"],
-                           linewidths=2, zorder=4)  # fmt: skip
+        means = ax.scatter(
+            [], [], s=70, facecolor="white", edgecolor=COLORS["trait"], linewidths=2, zorder=4
+        )
         (between,) = ax.plot([], [], color=COLORS["trait"], lw=3, zorder=5)
         (pooled,) = ax.plot([], [], color=COLORS["estimate"], lw=2.5, ls="--", zorder=5)
-        label = ax.text(0.02, 0.97, "", transform=ax.transAxes, va="top", fontsize="small",
-                        bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})  # fmt: skip
-        ax.set(xlim=(2.4, 5.1), xlabel="alliance after session t (WAI-SR)",
-               ylabel="symptoms before session t+1 (BDI-II)")  # fmt: skip
+        label = ax.text(
+            0.02,
+            0.97,
+            "",
+            transform=ax.transAxes,
+            va="top",
+            fontsize="small",
+            bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9},
+        )
+        ax.set(
+            xlim=(2.4, 5.1),
+            xlabel="alliance after session t (WAI-SR)",
+            ylabel="symptoms before session t+1 (BDI-II)",
+        )
         # a legend for lines drawn on the background's axes, with stand-in handles
         ax.legend(
             handles=[
@@ -271,14 +283,14 @@ class BetweenWithinExplorer(Explorer):
                 matplotlib.lines.Line2D([], [], color=COLORS["estimate"], lw=2.5, ls="--"),
                 matplotlib.lines.Line2D(
                     [], [], marker="o", ls="", mfc="white", mec=COLORS["trait"], mew=2, ms=8
-                ),  # fmt: skip
+                ),
             ],
             labels=[
                 "between patients (means)",
                 "within each patient",
                 "pooled (all sessions)",
                 "patient means",
-            ],  # fmt: skip
+            ],
             loc="lower right",
             fontsize="x-small",
         )

@@ -155,7 +155,7 @@ def _replications(n_reps, seed, patients, sessions, params) -> pd.DataFrame:
                 iip=panels.iip[:, :n],
                 params=largest.replace(
                     n_therapists=n // params.patients_per_therapist, n_sessions=t
-                ),  # fmt: skip
+                ),
             )
             for name in ("within", "within_iip"):
                 estimator = ESTIMATORS[name]
@@ -212,15 +212,19 @@ class DesignExplorer(Explorer):
     def __init__(
         self, *, patients: int = 240, sessions: int = 12, n_reps: int = 100, seed: int = 2022
     ):
-        for name, value, allowed in (("patients", patients, PATIENTS),
-                                     ("sessions", sessions, SESSIONS)):  # fmt: skip
+        for name, value, allowed in (
+            ("patients", patients, PATIENTS),
+            ("sessions", sessions, SESSIONS),
+        ):
             if value not in allowed:
                 raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
         self._start = (patients, sessions)
         self.n_reps, self.seed = n_reps, seed
         self.table = power_lookup(n_reps, seed=seed)
-        wanted = [TERMS.get(t) == e for t, e in zip(self.table["term"], self.table["estimator"],
-                                                    strict=True)]  # fmt: skip
+        wanted = [
+            TERMS.get(t) == e
+            for t, e in zip(self.table["term"], self.table["estimator"], strict=True)
+        ]
         rows = self.table[wanted]
         self._rows = rows.set_index(["term", "n_patients", "n_sessions"]).sort_index()
         super().__init__()
@@ -295,8 +299,9 @@ class DesignExplorer(Explorer):
                 c = self.curve(term, by)
                 x, p, half = c[by].to_numpy(), c["power"].to_numpy(), 2 * c["power_mcse"]
                 line.set_data(x, p)
-                bars.set_segments([[(xi, pi - h), (xi, pi + h)] for xi, pi, h in
-                                   zip(x, p, half, strict=True)])  # fmt: skip
+                bars.set_segments(
+                    [[(xi, pi - h), (xi, pi + h)] for xi, pi, h in zip(x, p, half, strict=True)]
+                )
                 here = self.patients if by == "n_patients" else self.sessions
                 mark.set_data([here], [self.power[term]])
         left, right = a["titles"]

@@ -108,8 +108,9 @@ class ModerationExplorer(Explorer):
 
     def _controls(self):
         lo, hi = self.iip_range
-        return [("iip", slider("interpersonal problems (IIP-32 item mean)", self._start,
-                               lo, hi, 0.05))]  # fmt: skip
+        return [
+            ("iip", slider("interpersonal problems (IIP-32 item mean)", self._start, lo, hi, 0.05))
+        ]
 
     def _compute(self) -> None:
         row = simple_slopes(self.fit, at=[float(self.controls["iip"].value)]).iloc[0]
@@ -129,31 +130,53 @@ class ModerationExplorer(Explorer):
         band, lo, hi = self._band, *self.iip_range
         # what does not change with the slider: drawn once, into the background
         ax_l.axhline(0, color="0.5", lw=0.8)
-        ax_l.fill_between(band["iip"], band["ci_low"], band["ci_high"], color=COLORS["estimate"],
-                          alpha=0.25, lw=0, label="95% confidence band")  # fmt: skip
-        ax_l.plot(band["iip"], band["slope"], color=COLORS["estimate"], lw=2,
-                  label="estimated effect")  # fmt: skip
+        ax_l.fill_between(
+            band["iip"],
+            band["ci_low"],
+            band["ci_high"],
+            color=COLORS["estimate"],
+            alpha=0.25,
+            lw=0,
+            label="95% confidence band",
+        )
+        ax_l.plot(
+            band["iip"], band["slope"], color=COLORS["estimate"], lw=2, label="estimated effect"
+        )
         shaded = False
         for a, b in self.johnson_neyman.significant:
             a, b = max(a, lo), min(b, hi)
             if a < b:
-                ax_l.axvspan(a, b, color=COLORS["state"], alpha=0.15,
-                             label=None if shaded else "Johnson–Neyman region")  # fmt: skip
+                ax_l.axvspan(
+                    a,
+                    b,
+                    color=COLORS["state"],
+                    alpha=0.15,
+                    label=None if shaded else "Johnson–Neyman region",
+                )
                 shaded = True
         if self._truth is not None:
             main, per_point, centre = self._truth
             ends = [main + per_point * (x - centre) for x in (lo, hi)]
-            ax_l.plot([lo, hi], ends, color=COLORS["truth"], ls="--", lw=1.2,
-                      label="truth (simulation)")  # fmt: skip
+            ax_l.plot(
+                [lo, hi], ends, color=COLORS["truth"], ls="--", lw=1.2, label="truth (simulation)"
+            )
         floor = float(band["ci_low"].min())
         ceiling = float(band["ci_high"].max())
         pad = 0.08 * (ceiling - floor)
-        ax_l.plot(self.patient_iip, np.full(len(self.patient_iip), floor - pad / 2), "|",
-                  color="0.5", ms=6)  # fmt: skip
-        ax_l.set(xlim=(lo, hi), ylim=(floor - pad, max(ceiling, 0) + pad),
-                 xlabel="interpersonal problems (IIP-32 item mean)",
-                 ylabel="effect (BDI-II per WAI-SR point)",
-                 title="the alliance effect across patients")  # fmt: skip
+        ax_l.plot(
+            self.patient_iip,
+            np.full(len(self.patient_iip), floor - pad / 2),
+            "|",
+            color="0.5",
+            ms=6,
+        )
+        ax_l.set(
+            xlim=(lo, hi),
+            ylim=(floor - pad, max(ceiling, 0) + pad),
+            xlabel="interpersonal problems (IIP-32 item mean)",
+            ylabel="effect (BDI-II per WAI-SR point)",
+            title="the alliance effect across patients",
+        )
         ax_l.legend(loc="upper right", fontsize="x-small")
         # what the slider moves
         marker = ax_l.axvline(lo, color=COLORS["alliance"], lw=1)
@@ -168,12 +191,16 @@ class ModerationExplorer(Explorer):
         (line,) = ax_r.plot([], [], color=COLORS["alliance"], lw=2)
         (true_line,) = ax_r.plot([], [], color=COLORS["truth"], ls="--", lw=1.2)
         box = {"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9}
-        label = ax_r.text(0.03, 0.04, "", transform=ax_r.transAxes, fontsize="small",
-                          va="bottom", bbox=box)  # fmt: skip
-        ax_r.set(xlim=(-_DEVIATION, _DEVIATION), ylim=(-span, span),
-                 xlabel="alliance minus the patient's usual (WAI-SR points)",
-                 ylabel="expected change in next BDI-II",
-                 title="what it means for this patient")  # fmt: skip
+        label = ax_r.text(
+            0.03, 0.04, "", transform=ax_r.transAxes, fontsize="small", va="bottom", bbox=box
+        )
+        ax_r.set(
+            xlim=(-_DEVIATION, _DEVIATION),
+            ylim=(-span, span),
+            xlabel="alliance minus the patient's usual (WAI-SR points)",
+            ylabel="expected change in next BDI-II",
+            title="what it means for this patient",
+        )
         return {
             "marker": marker,
             "interval": interval,
@@ -200,7 +227,7 @@ class ModerationExplorer(Explorer):
                 (_DEVIATION, self.ci_high * _DEVIATION),
                 (0, 0),
                 (-_DEVIATION, -self.ci_high * _DEVIATION),
-            ]  # fmt: skip
+            ]
         )
         if self.true_slope is not None:
             a["true_line"].set_data(d, self.true_slope * d)

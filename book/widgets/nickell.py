@@ -168,7 +168,7 @@ class NickellExplorer(Explorer):
             (
                 "sessions",
                 slider("sessions per patient", v["sessions"], 3, MAX_SESSIONS, 1, integer=True),
-            ),  # fmt: skip
+            ),
             ("rho", slider("true autoregression ρ", v["rho"], -0.5, 0.9, 0.05)),
             ("patients", slider("patients", v["patients"], 50, MAX_PATIENTS, 50, integer=True)),
         ]
@@ -201,11 +201,22 @@ class NickellExplorer(Explorer):
         others = ax.scatter([], [], s=14, color="0.55", zorder=3)
         (interval,) = ax.plot([], [], color=COLORS["estimate"], lw=2.5, zorder=4)
         (point,) = ax.plot([], [], "o", color=COLORS["estimate"], ms=8, zorder=5)
-        label = ax.text(0.98, 0.04, "", transform=ax.transAxes, ha="right", va="bottom",
-                        fontsize="small",
-                        bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9})  # fmt: skip
-        ax.set(xlim=(grid[0] - 1, grid[-1] + 1), ylim=(-1.05, 1.05),
-               xlabel="sessions per patient", ylabel="autoregression")  # fmt: skip
+        label = ax.text(
+            0.98,
+            0.04,
+            "",
+            transform=ax.transAxes,
+            ha="right",
+            va="bottom",
+            fontsize="small",
+            bbox={"facecolor": "white", "edgecolor": "0.8", "alpha": 0.9},
+        )
+        ax.set(
+            xlim=(grid[0] - 1, grid[-1] + 1),
+            ylim=(-1.05, 1.05),
+            xlabel="sessions per patient",
+            ylabel="autoregression",
+        )
         ax.legend(
             handles=[truth, exact, approx, others, point],
             labels=[
@@ -214,7 +225,7 @@ class NickellExplorer(Explorer):
                 "ρ + first-order approximation",
                 "within estimates, other lengths",
                 "within estimate (95% CI)",
-            ],  # fmt: skip
+            ],
             loc="upper left",
             fontsize="x-small",
             ncol=2,

@@ -155,24 +155,44 @@ class StudyExplorer(Explorer):
             (ls,) = ax_s.plot([], [], "s-", color=colour, ms=3, lw=1.2)
             lines_a.append(la)
             lines_s.append(ls)
-        ax_a.set(xlim=(0.5, 12.5), ylim=(1, 5.15), xticks=sessions[::2] + 0,
-                 xlabel="session", ylabel="alliance (WAI-SR, 1–5)", title="alliance")  # fmt: skip
-        ax_s.set(xlim=(0.5, 12.5), ylim=(0, 50), xticks=sessions[::2],
-                 xlabel="session", ylabel="symptoms (BDI-II, 0–63)", title="symptoms")  # fmt: skip
+        ax_a.set(
+            xlim=(0.5, 12.5),
+            ylim=(1, 5.15),
+            xticks=sessions[::2] + 0,
+            xlabel="session",
+            ylabel="alliance (WAI-SR, 1–5)",
+            title="alliance",
+        )
+        ax_s.set(
+            xlim=(0.5, 12.5),
+            ylim=(0, 50),
+            xticks=sessions[::2],
+            xlabel="session",
+            ylabel="symptoms (BDI-II, 0–63)",
+            title="symptoms",
+        )
         ax_a.legend(fontsize="x-small", loc="lower left", ncol=2, handlelength=1.2)
         rows = [1, 0]  # parameters on top, the estimate below
-        between = ax_v.barh(rows, [0, 0], height=0.45, color=COLORS["trait"],
-                            label="between patients")  # fmt: skip
-        within = ax_v.barh(rows, [0, 0], height=0.45, color=COLORS["state"],
-                           label="within patients")  # fmt: skip
-        labels = [ax_v.text(0, r, "", va="center", fontsize="small", fontweight="bold")
-                  for r in rows]  # fmt: skip
-        for r, what in zip(rows, ["latent alliance (parameters)", "observed WAI-SR (estimate)"],
-                           strict=True):  # fmt: skip
+        between = ax_v.barh(
+            rows, [0, 0], height=0.45, color=COLORS["trait"], label="between patients"
+        )
+        within = ax_v.barh(
+            rows, [0, 0], height=0.45, color=COLORS["state"], label="within patients"
+        )
+        labels = [
+            ax_v.text(0, r, "", va="center", fontsize="small", fontweight="bold") for r in rows
+        ]
+        for r, what in zip(
+            rows, ["latent alliance (parameters)", "observed WAI-SR (estimate)"], strict=True
+        ):
             ax_v.text(0, r + 0.26, what, va="bottom", fontsize="small")
         ax_v.set_yticks([])
-        ax_v.set(xlim=(0, 1), ylim=(-0.35, 2.05), xlabel="share of the alliance's variance",
-                 title="ICC: the share between patients")  # fmt: skip
+        ax_v.set(
+            xlim=(0, 1),
+            ylim=(-0.35, 2.05),
+            xlabel="share of the alliance's variance",
+            title="ICC: the share between patients",
+        )
         ax_v.legend(fontsize="x-small", loc="upper center", ncol=2, handlelength=1)
         return {
             "alliance": lines_a,

@@ -10,8 +10,10 @@ from booksite import HTML_DIR, ROOT, toc_notebooks
 from book.widgets import LIVE_HINT
 
 # what a widget looks like when it leaks into a page: its text form, or a rendered view
-_WIDGET_TEXT = re.compile(r"\b(VBox|HBox|FloatSlider|IntSlider|SelectionSlider|Image)\(children=|"
-                          r"\b(VBox|HBox|FloatSlider|IntSlider|SelectionSlider)\(")  # fmt: skip
+_WIDGET_TEXT = re.compile(
+    r"\b(VBox|HBox|FloatSlider|IntSlider|SelectionSlider|Image)\(children=|"
+    r"\b(VBox|HBox|FloatSlider|IntSlider|SelectionSlider)\("
+)
 _WIDGET_VIEW = "application/vnd.jupyter.widget-view+json"
 
 
