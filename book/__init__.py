@@ -27,7 +27,8 @@ Modules, one concept each:
 - :mod:`book.ruptures` -- rupture rules that use only earlier sessions, scored against the truth
 - :mod:`book.session_file` -- reading a clinician's session file, accounting for every row
 - :mod:`book.experiment` -- in-silico experiments: the same patients under two conditions
-- :mod:`book.widgets` -- interactive explorers (ipywidgets), e.g. the session monitor
+- :mod:`book.widgets` -- interactive explorers (ipywidgets): the study, between vs within,
+  Nickell bias, moderation, study design, the session monitor
 """
 
 __version__ = "0.1.0"

@@ -1,9 +1,27 @@
 """Interactive explorers for the chapters (ipywidgets 8 and matplotlib).
 
-Explorers:
+Explorers, each made by a function named after its idea (the chapter it lives in):
 
+- :func:`book.widgets.study.study_explorer` -- trait SD, within SD, autoregression,
+  the alliance effect and its moderation in; four patients and the ICC out
+  (``chapters/simulated_study``).
+- :func:`book.widgets.between_within.between_within_explorer` -- set a
+  between-patient and a within-patient slope; see both fitted lines and the pooled
+  one (``chapters/trait_state``).
+- :func:`book.widgets.nickell.nickell_explorer` -- sessions, autoregression and
+  patients in; the within estimate against the truth and Nickell's formula
+  (``chapters/lagged_models``).
+- :func:`book.widgets.moderation.moderation_explorer` -- a patient's IIP in; that
+  patient's alliance effect and its confidence band out, from a model fitted once
+  (``chapters/moderation``).
+- :func:`book.widgets.design.design_explorer` -- patients and sessions in; the power to
+  detect the within-patient effect and its moderation, with Monte Carlo errors, from a
+  grid simulated once (``chapters/study_design``).
 - :mod:`book.widgets.session_monitor` -- ``SessionMonitor``: type or upload a
-  patient's session scores, pick a rupture rule, see the alerts.
+  patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``).
+
+:mod:`book.widgets.explorer` holds what the explorers share (the ``Explorer`` base
+class: controls, status line, a figure redrawn in place and blitted).
 
 Conventions every explorer follows, so that it works live (JupyterLab,
 Binder), in the tests (no browser) and in the static HTML book (no kernel):
@@ -14,6 +32,11 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
    keeps the results as attributes (what tests check) and redraws. Control
    observers only call it, so a test drives an explorer by setting a
    control's ``.value`` and reading the attributes; no frontend is needed.
+   An update must feel live: a median of at most 150 ms and a 95th percentile
+   of at most 300 ms (``benchmarks/widget_latency.py``). So no model refits on
+   the update path (closed-form or vectorised estimators, checked against the
+   full fit in the tests), artists changed in place, one PNG per update, and
+   sliders that recompute when released (``continuous_update=False``).
 3. **``draw(ax)`` draws the current view** on a matplotlib ``Axes``. The live
    widget shows it as a PNG (:func:`figure_png`); a chapter calls it in its own
    cell to give the HTML book a static figure with alt text and a caption.
@@ -24,7 +47,11 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
    with ``# NBVAL_IGNORE_OUTPUT`` (the widget's text form lists control
    states, which nbval would compare). The next cell draws the same view as a
    static figure, and the text tells the reader how to run it live
-   (:data:`LIVE_HINT`).
+   (:data:`LIVE_HINT`). With the tag ``explorer`` as well, the browser test runs
+   the chapter in JupyterLab and moves the cell's first slider (CONTRIBUTING.md
+   says which explorers carry it). The explorer's one-sentence
+   "try this, notice that" (its module's ``TRY_THIS``) appears in the widget and in
+   the chapter's text.
 """
 
 from __future__ import annotations

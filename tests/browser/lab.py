@@ -1,16 +1,21 @@
 """The reader's path on Binder, tested here: JupyterLab from the book's environment
-on a loopback port, a notebook opened and run, a slider moved, the output changed.
+on a loopback port, a notebook opened and run up to its explorer, a slider moved,
+the output changed.
 
 An explorer is described by an `ExplorerCase`: which notebook, which cell holds the
 explorer, how to find its control, and what must change when the control moves.
 Cases come from two places (see `explorer_cases`):
 
 - every code cell tagged `explorer` in a notebook listed in `_toc.yml` (found
-  automatically: a chapter author tags the cell, and the test runs it);
+  automatically: a chapter author tags the cell, and the test runs it), with the
+  settings of a case in `EXTRA_CASES` for the same cell if there is one;
 - `FIXTURE`, a small notebook beside this file with an IntSlider that drives a
   printed value and a matplotlib figure. It checks the harness and the widget
-  machinery (ipywidgets + jupyterlab_widgets) even before any chapter has an
-  explorer.
+  machinery (ipywidgets + jupyterlab_widgets) independently of any chapter.
+
+Only the cells up to and including the explorer run (Run > Run All Above Selected
+Cell, then the explorer's own cell): what the explorer needs comes before it, and
+the Monte Carlo studies later in a chapter would only add minutes.
 """
 
 from __future__ import annotations
@@ -44,7 +49,8 @@ class ExplorerCase:
         ipywidgets 8 slider); its handle is focused and moved with the keyboard
     presses : how many times ArrowRight is pressed on the handle (ArrowLeft if the
         slider is already at its maximum)
-    must_change : "text" (the printed output), "image" (the figure) or "any"
+    must_change : "text" (the printed output, or the text of the explorer's HTML status
+        line), "image" (the figure), "any" (either) or "text+image" (both)
     """
 
     notebook: str
@@ -61,26 +67,40 @@ class ExplorerCase:
 FIXTURE_NOTEBOOK = HERE / "fixture_explorer.ipynb"
 EXPLORER_TAG = "explorer"
 
-#: Explorers that the `explorer` tag and the defaults do not describe: another
-#: control, or only the figure must change. For example
-#: ExplorerCase("chapters/ruptures.ipynb", cell=12, control=".widget-slider >> nth=1")
-EXTRA_CASES: list[ExplorerCase] = []
-
 
 def tagged_cells(notebook: Path, tag: str = EXPLORER_TAG) -> list[int]:
     cells = json.loads(notebook.read_text())["cells"]
     return [i for i, c in enumerate(cells) if tag in c.get("metadata", {}).get("tags", [])]
 
 
+def _stricter(notebook: str) -> ExplorerCase:
+    """The book's explorers (book.widgets) print their numbers in an HTML status line
+    beside the figure: moving the first slider must change both."""
+    cell = tagged_cells(ROOT / notebook)[0]
+    return ExplorerCase(notebook, cell, must_change="text+image")
+
+
+#: Explorers that the `explorer` tag and the defaults do not describe: another
+#: control, or a stricter check. A case for a tagged cell replaces its default case;
+#: another cell is added. For example
+#: ExplorerCase("chapters/ruptures.ipynb", cell=12, control=".widget-slider >> nth=1")
+EXTRA_CASES: list[ExplorerCase] = [
+    _stricter(f"chapters/{name}.ipynb") for name in ("simulated_study", "study_design")
+]
+
+
 def explorer_cases() -> list[ExplorerCase]:
     """The fixture's explorer (printed value and figure must both change), then every
-    cell tagged `explorer` in the book's notebooks (one of the two must change)."""
+    cell tagged `explorer` in the book's notebooks (one of the two must change, unless
+    a case in `EXTRA_CASES` for the same cell says otherwise)."""
     fixture = FIXTURE_NOTEBOOK.relative_to(ROOT).as_posix()
     cases = [ExplorerCase(fixture, tagged_cells(FIXTURE_NOTEBOOK)[0], must_change="text+image")]
+    extra = {(c.notebook, c.cell): c for c in EXTRA_CASES}
     for notebook in toc_notebooks():
         for cell in tagged_cells(notebook):
-            cases.append(ExplorerCase(notebook.relative_to(ROOT).as_posix(), cell))
-    return cases + EXTRA_CASES
+            key = (notebook.relative_to(ROOT).as_posix(), cell)
+            cases.append(extra.pop(key, ExplorerCase(*key)))
+    return cases + list(extra.values())
 
 
 def file_digest(path: Path) -> str:
@@ -189,6 +209,40 @@ class JupyterLab:
 # -- driving a notebook in the browser -------------------------------------------------------
 
 
+def open_and_run_through(
+    page, lab: JupyterLab, notebook: str, cell: int, timeout_ms: int = 120_000
+) -> None:
+    """Open a notebook, wait for its kernel, run every cell up to and including `cell`
+    (Run All Above Selected Cell, then the cell itself), wait until they have run."""
+    page.goto(lab.notebook_url(notebook))
+    cells = page.locator(".jp-Notebook .jp-Cell")
+    cells.first.wait_for(timeout=timeout_ms)
+    _wait_for_idle_kernel(page, timeout_ms)
+    target = cells.nth(cell)
+    for command, last in (("notebook:run-all-above", cell - 1), ("notebook:run-cell", cell)):
+        for attempt in (1, 2):
+            target.locator(".jp-InputPrompt").first.click()  # select it (command mode)
+            page.locator(".lm-MenuBar-itemLabel", has_text="Run").first.click()
+            page.locator(f'.lm-Menu-item[data-command="{command}"]').click()
+            try:  # every code cell up to `last` shows an execution count: [1]:, [2]:, ...
+                page.wait_for_function(
+                    """last => {
+                        const cells = [...document.querySelectorAll('.jp-Notebook .jp-Cell')];
+                        const code = cells.slice(0, last + 1)
+                            .filter(c => c.classList.contains('jp-CodeCell'));
+                        return code.every(c => /\\[\\d+\\]/.test(
+                            c.querySelector('.jp-InputPrompt').textContent));
+                    }""",
+                    arg=last,
+                    timeout=timeout_ms // 2,
+                )
+                break
+            except Exception:
+                if attempt == 2:  # a command sent before the kernel was ready: once more
+                    raise
+    _wait_for_idle_kernel(page, timeout_ms)
+
+
 def open_and_run_all(page, lab: JupyterLab, notebook: str, timeout_ms: int = 120_000) -> None:
     """Open a notebook, wait for its kernel, run every cell, wait until all have run."""
     page.goto(lab.notebook_url(notebook))
@@ -219,10 +273,12 @@ def _wait_for_idle_kernel(page, timeout_ms: int) -> None:
     page.locator(".jp-StatusBar-Widget", has_text="| Idle").first.wait_for(timeout=timeout_ms)
 
 
-# What the reader sees in a cell's output: its printed text, and its figures that
+# What the reader sees in a cell's output: its printed text (and the text of HTML
+# widgets, where the book's explorers print their numbers), and its figures that
 # have loaded (an <img> not yet decoded does not count)
 _OUTPUT_STATE_JS = """c => ({
-    text: [...c.querySelectorAll('.jp-OutputArea-output pre')]
+    text: [...c.querySelectorAll('.jp-OutputArea-output pre, ' +
+                                 '.jp-OutputArea-output .widget-html-content')]
           .map(p => p.textContent).join('\\n'),
     images: [...c.querySelectorAll('.jp-OutputArea-output img')]
             .filter(i => i.complete && i.naturalWidth > 0).map(i => i.src),

@@ -1,0 +1,84 @@
+"""Every explorer sits in its chapter as the book's convention says (book/widgets/__init__.py):
+a live cell for Jupyter, a static figure with alt text and the printed numbers for the HTML
+book, the one-sentence "try this" and the line on how to run it live."""
+
+import json
+import re
+
+import pytest
+from booksite import ROOT
+
+from book.widgets import LIVE_HINT, between_within, design, moderation, nickell, study
+
+#: Chapters whose explorer the live JupyterLab test drives (tag `explorer`): one per kind
+#: of control, a FloatSlider and a SelectionSlider; each adds 15-25 s to `make test`, and
+#: the explorers share their machinery (book.widgets.explorer), tested headlessly.
+LIVE_TESTED = {"simulated_study", "study_design"}
+
+#: chapter -> (explorer module, the function its live cell calls)
+EXPLORERS = {
+    "simulated_study": (study, "study_explorer"),
+    "trait_state": (between_within, "between_within_explorer"),
+    "lagged_models": (nickell, "nickell_explorer"),
+    "moderation": (moderation, "moderation_explorer"),
+    "study_design": (design, "design_explorer"),
+}
+
+
+def _words(text: str) -> str:
+    return " ".join(re.sub(r"\*\*|`", "", text).split())
+
+
+def _cells(chapter):
+    return json.loads((ROOT / "chapters" / f"{chapter}.ipynb").read_text())
+
+
+def _is_live(cell, function) -> bool:
+    source = "".join(cell["source"])
+    return cell["cell_type"] == "code" and f"{function}(" in source and "import" in source
+
+
+@pytest.mark.parametrize("chapter", list(EXPLORERS))
+def test_the_live_cell_is_tagged_and_ignored_by_nbval_with_a_reason(chapter):
+    module, function = EXPLORERS[chapter]
+    nb = _cells(chapter)
+    live = [c for c in nb["cells"] if _is_live(c, function)]
+    assert len(live) == 1, f"{chapter}: {len(live)} cells make the explorer"
+    source = "".join(live[0]["source"])
+    tags = live[0]["metadata"].get("tags", [])
+    assert "remove-output" in tags  # no dead controls in the HTML
+    assert ("explorer" in tags) == (chapter in LIVE_TESTED)  # driven in JupyterLab, or not
+    assert source.startswith("# NBVAL_IGNORE_OUTPUT: ")  # with the reason after the colon
+    assert f"from {module.__name__} import {function}" in source
+    assert not any(o["output_type"] == "error" for o in live[0]["outputs"])
+
+
+@pytest.mark.parametrize("chapter", list(EXPLORERS))
+def test_the_static_figure_follows_with_alt_text_caption_and_numbers(chapter):
+    nb = _cells(chapter)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    i = next(k for k, c in enumerate(code) if _is_live(c, EXPLORERS[chapter][1]))
+    figure, numbers = code[i + 1], code[i + 2]
+    assert "explorer.draw(" in "".join(figure["source"])
+    meta = figure["metadata"]["mystnb"]
+    assert len(meta["image"]["alt"]) > 80 and meta["figure"]["caption"] and meta["figure"]["name"]
+    assert any("image/png" in o.get("data", {}) for o in figure["outputs"])
+    assert "".join(numbers["source"]).strip() == "print(explorer.describe())"
+    assert numbers["outputs"] and numbers["outputs"][0]["output_type"] == "stream"
+
+
+@pytest.mark.parametrize("chapter", list(EXPLORERS))
+def test_the_chapter_says_what_to_try_and_how_to_run_it_live(chapter):
+    module, _ = EXPLORERS[chapter]
+    nb = _cells(chapter)
+    text = _words(
+        "\n".join("".join(c["source"]) for c in nb["cells"] if c["cell_type"] == "markdown")
+    )
+    assert "Try this. " + _words(module.TRY_THIS) in text
+    assert _words(LIVE_HINT) in text
+
+
+@pytest.mark.parametrize("chapter", list(EXPLORERS))
+def test_the_stored_notebook_has_no_widget_state(chapter):
+    # the build re-executes every chapter; stored state would only add random ids and PNGs
+    assert "widgets" not in _cells(chapter)["metadata"]
