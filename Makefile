@@ -114,7 +114,8 @@ notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (ref
 	for nb in $(CHAPTERS); do \
 	  echo "executing $$nb"; \
 	  $(BIN)/jupyter nbconvert --to notebook --execute --inplace \
-	    --ExecutePreprocessor.timeout=600 "$$nb"; \
+	    --ExecutePreprocessor.timeout=600 \
+	    --ExecutePreprocessor.store_widget_state=False "$$nb"; \
 	done
 
 requirements:  ## re-pin requirements.txt from requirements.in (needs the network)

@@ -56,12 +56,13 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
 
 from __future__ import annotations
 
+import contextlib
 import io
 
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["LIVE_HINT", "figure_png", "new_figure"]
+__all__ = ["LIVE_HINT", "QuietUpdates", "figure_png", "new_figure"]
 
 #: What to tell a reader of the static book about running an explorer live.
 LIVE_HINT = (
@@ -70,6 +71,46 @@ LIVE_HINT = (
     "JupyterLab: on Binder with the launch button at the top of the page, or in a "
     "copy of the book's repository with `make lab`."
 )
+
+
+class QuietUpdates:
+    """Redraw when a control changes, except while the widget sets controls itself.
+
+    A widget that sets several controls at once (a preset, a new data file)
+    would otherwise redraw once per control. Subclasses define ``update()``
+    and observe their controls with ``_changed``.
+
+    Examples
+    --------
+    >>> class Counter(QuietUpdates):
+    ...     n = 0
+    ...     def update(self):
+    ...         self.n += 1
+    >>> c = Counter()
+    >>> c._changed()
+    >>> with c._quiet():
+    ...     c._changed()
+    >>> c.n
+    1
+    """
+
+    _busy = False
+
+    def update(self) -> None:  # pragma: no cover - always overridden
+        raise NotImplementedError
+
+    def _changed(self, change=None) -> None:
+        if not self._busy:
+            self.update()
+
+    @contextlib.contextmanager
+    def _quiet(self):
+        """A context in which control changes do not trigger update()."""
+        self._busy = True
+        try:
+            yield
+        finally:
+            self._busy = False
 
 
 def new_figure(width: float = 7.0, height: float = 3.4) -> Figure:

@@ -24,7 +24,6 @@ caption.
 
 from __future__ import annotations
 
-import contextlib
 import html
 import io
 import textwrap
@@ -36,7 +35,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from PIL import Image
 
-from book.widgets import new_figure
+from book.widgets import QuietUpdates, new_figure
 
 __all__ = ["Explorer", "slider"]
 
@@ -71,7 +70,7 @@ def slider(description, value, minimum, maximum, step, *, integer=False, readout
     return widgets.FloatSlider(readout_format=readout_format, **common)
 
 
-class Explorer:
+class Explorer(QuietUpdates):
     """Base class of the chapter explorers (see the module docstring).
 
     Attributes
@@ -103,7 +102,6 @@ class Explorer:
     def __init__(self):
         self.message = ""
         self.updates = 0
-        self._busy = False
         # the book's theme (book.plots.set_style), without changing the reader's settings
         with sns.axes_style("whitegrid"), sns.plotting_context("notebook"):
             self.figure = new_figure(*self.figsize)
@@ -215,19 +213,6 @@ class Explorer:
         self.update()
 
     # -- plumbing ----------------------------------------------------------------------------
-    def _changed(self, change=None):
-        if not self._busy:
-            self.update()
-
-    @contextlib.contextmanager
-    def _quiet(self):
-        """A context in which control changes do not trigger update()."""
-        self._busy = True
-        try:
-            yield
-        finally:
-            self._busy = False
-
     def _status_html(self) -> str:
         lines = [html.escape(line) for line in self._status().splitlines()]
         if self.message:

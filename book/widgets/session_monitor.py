@@ -16,7 +16,6 @@ alerts marked and the reason for each.
 
 from __future__ import annotations
 
-import contextlib
 import html
 from dataclasses import replace
 
@@ -26,7 +25,7 @@ import pandas as pd
 from book.ruptures import RULES, detect, plot_alerts
 from book.scales import SCALES, get_scale
 from book.session_file import SessionFileError, read_sessions, scores_from_text
-from book.widgets import figure_png, new_figure
+from book.widgets import QuietUpdates, figure_png, new_figure
 
 __all__ = ["DEFAULT_SCORES", "SessionMonitor"]
 
@@ -58,7 +57,7 @@ _RULE_LABELS = {
 }
 
 
-class SessionMonitor:
+class SessionMonitor(QuietUpdates):
     """An explorer of rupture alerts for one patient's session scores.
 
     Parameters
@@ -99,7 +98,6 @@ class SessionMonitor:
         self.alerts = pd.DataFrame()
         self.message = ""
         self.figure = None
-        self._busy = False
 
         wide = widgets.Layout(width="95%")
         self.source = widgets.ToggleButtons(
@@ -164,10 +162,6 @@ class SessionMonitor:
         self.update()
 
     # -- callbacks: each only prepares, then calls update() --------------------
-    def _changed(self, change=None):
-        if not self._busy:
-            self.update()
-
     def _rule_or_scale_changed(self, change=None):
         self._set_slider()
         self.update()
@@ -186,15 +180,6 @@ class SessionMonitor:
             self.patient.options = []
             self.source.value = "file"
         self.update()
-
-    @contextlib.contextmanager
-    def _quiet(self):
-        """A context in which control changes do not trigger update()."""
-        self._busy = True
-        try:
-            yield
-        finally:
-            self._busy = False
 
     def _set_slider(self):
         """Give the threshold slider the range and default of the rule (and scale)."""

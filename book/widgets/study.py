@@ -191,7 +191,7 @@ class StudyExplorer(Explorer):
             xlim=(0, 1),
             ylim=(-0.35, 2.05),
             xlabel="share of the alliance's variance",
-            title="ICC: the share between patients",
+            title="ICC: share between patients",
         )
         ax_v.legend(fontsize="x-small", loc="upper center", ncol=2, handlelength=1)
         return {
