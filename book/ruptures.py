@@ -12,8 +12,12 @@ when the score falls below it. Three rules:
     :math:`c = z \sqrt{2}\, \mathrm{SD} \sqrt{1 - \alpha}`;
 ``own-mean``
     the score lies more than :math:`k` standard deviations below the mean of
-    the patient's own earlier scores (1 SD lenient, 2 SD strict; the criteria
-    reviewed by Gumz et al. 2012), :math:`x_t < \bar x_{<t} - k\, s_{<t}`;
+    the patient's own earlier scores, :math:`x_t < \bar x_{<t} - k\, s_{<t}`.
+    Studies of rupture-repair episodes (Stiles et al. 2004; Strauss et al.
+    2006) flagged ruptures with thresholds in standard deviations, set
+    differently; comparing their criteria, Gumz et al. (2012) propose
+    reporting both a lenient (1 SD) and a strict (2 SD) threshold of the
+    patient's own variability;
 ``cutoff``
     the score lies below an absolute cut-off, as with the Session Rating
     Scale (Duncan et al. 2003): :math:`x_t < \text{cut-off}`.
@@ -313,8 +317,11 @@ def below_own_mean(
 
     Notes
     -----
-    Studies that classify ruptures after treatment use the mean and SD of
-    *all* of a patient's sessions (Gumz et al. 2012). A monitor cannot: it
+    The criterion follows studies of rupture-repair episodes (Stiles et al.
+    2004; Strauss et al. 2006) as compared by Gumz et al. (2012), who propose
+    ``k = 1`` (lenient) and ``k = 2`` (strict). Such studies classify ruptures
+    after treatment, with the mean and SD of *all* of a patient's sessions. A
+    monitor cannot: it
     uses the sessions before the one it judges. A patient whose earlier
     scores are all equal has SD 0, and then any lower score alerts, unless
     ``min_sd`` sets a floor.

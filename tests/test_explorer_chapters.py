@@ -8,12 +8,21 @@ import re
 import pytest
 from booksite import ROOT
 
-from book.widgets import LIVE_HINT, between_within, design, moderation, nickell, study
+from book.widgets import (
+    LIVE_HINT,
+    between_within,
+    design,
+    moderation,
+    nickell,
+    session_monitor,
+    study,
+)
 
 #: Chapters whose explorer the live JupyterLab test drives (tag `explorer`): one per kind
-#: of control, a FloatSlider and a SelectionSlider; each adds 15-25 s to `make test`, and
-#: the explorers share their machinery (book.widgets.explorer), tested headlessly.
-LIVE_TESTED = {"simulated_study", "study_design"}
+#: of control, a FloatSlider and a SelectionSlider on the shared machinery
+#: (book.widgets.explorer, tested headlessly), and the session monitor, built apart from
+#: it (text box, dropdowns, a threshold slider); each adds 15-25 s to `make test`.
+LIVE_TESTED = {"simulated_study", "study_design", "ruptures"}
 
 #: chapter -> (explorer module, the function its live cell calls)
 EXPLORERS = {
@@ -22,6 +31,7 @@ EXPLORERS = {
     "lagged_models": (nickell, "nickell_explorer"),
     "moderation": (moderation, "moderation_explorer"),
     "study_design": (design, "design_explorer"),
+    "ruptures": (session_monitor, "session_monitor_explorer"),
 }
 
 

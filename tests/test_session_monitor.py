@@ -13,7 +13,12 @@ import pytest
 from book.ruptures import detect
 from book.session_file import EXAMPLE_SESSION_FILE
 from book.widgets import LIVE_HINT
-from book.widgets.session_monitor import DEFAULT_SCORES, SessionMonitor
+from book.widgets.session_monitor import (
+    DEFAULT_SCORES,
+    TRY_THIS,
+    SessionMonitor,
+    session_monitor_explorer,
+)
 
 
 @pytest.fixture
@@ -161,3 +166,39 @@ def test_draw_gives_the_static_figure_of_the_current_view(monitor):
 def test_unknown_rule_is_refused():
     with pytest.raises(ValueError, match="unknown rule 'spike'"):
         SessionMonitor(rule="spike")
+
+
+def test_describe_says_rule_setting_sessions_and_alerts(monitor):
+    assert monitor.describe() == (
+        "Reliable drop (z = 1.96, drop > 0.53): 12 sessions scored, 1 alert, at session 6."
+    )
+    monitor.threshold.value = 0.25  # the 0.08-point dips at sessions 4 and 11 alert too
+    assert monitor.describe().endswith("12 sessions scored, 3 alerts, at sessions 4, 6, 11.")
+    monitor.text.value = "4.0 NA 4.1 4.2"  # a missing session is not scored
+    assert monitor.describe().endswith("3 sessions scored, no alert.")
+    monitor.text.value = "4.0 banana"  # one score to judge; the message says what is wrong
+    assert monitor.describe().endswith("1 session scored, no alert.")
+    assert monitor.message == "entry 2: score 'banana' is not a number"
+    monitor.text.value = "banana"
+    assert monitor.describe() == "No alerts computed: entry 1: score 'banana' is not a number."
+
+
+def test_the_status_line_follows_the_threshold(monitor):
+    # what the live JupyterLab test reads beside the figure: it must change with the slider
+    before = monitor.status.value
+    assert "z = 1.96, drop &gt; 0.53" in before
+    monitor.threshold.value = 2.5
+    assert "z = 2.5, drop &gt; 0.67" in monitor.status.value
+    assert monitor.status.value != before
+
+
+def test_the_explorer_function_and_try_this_follow_the_book_convention():
+    explorer = session_monitor_explorer("4.2 4.3 4.1 3.3 4.0", rule="own-mean")
+    assert isinstance(explorer, SessionMonitor)
+    assert explorer.rule.value == "own-mean" and explorer.alert_sessions == [4]
+    header = explorer.widget.children[0].value
+    assert "Try this." in header and TRY_THIS.split(",")[0] in header
+    # the sessions TRY_THIS names are the dips that alert once z is low enough
+    default = session_monitor_explorer()
+    default.threshold.value = default.threshold.min
+    assert {4, 11} <= set(default.alert_sessions)

@@ -3,12 +3,15 @@
 The reader types a patient's scores (one per session) or uploads a CSV file
 (read with :func:`book.session_file.read_sessions`), picks a rule from
 :mod:`book.ruptures` and its threshold, and sees the trajectory with the
-alerts marked and the reason for each.
+alerts marked and the reason for each. :func:`session_monitor_explorer` makes
+one (``chapters/ruptures``).
 
->>> from book.widgets.session_monitor import SessionMonitor
->>> monitor = SessionMonitor("4.2 4.3 4.1 3.3 4.0")
+>>> from book.widgets.session_monitor import session_monitor_explorer
+>>> monitor = session_monitor_explorer("4.2 4.3 4.1 3.3 4.0")
 >>> monitor.alerts.loc[monitor.alerts["alert"], "session"].tolist()
 [4]
+>>> print(monitor.describe())
+Reliable drop (z = 1.96, drop > 0.53): 5 sessions scored, 1 alert, at session 4.
 >>> monitor.rule.value = "cutoff"      # what a click does: update() runs
 >>> monitor.alert_sessions
 []
@@ -27,11 +30,17 @@ from book.scales import SCALES, get_scale
 from book.session_file import SessionFileError, read_sessions, scores_from_text
 from book.widgets import QuietUpdates, figure_png, new_figure
 
-__all__ = ["DEFAULT_SCORES", "SessionMonitor"]
+__all__ = ["DEFAULT_SCORES", "TRY_THIS", "SessionMonitor", "session_monitor_explorer"]
 
 #: A made-up patient with a V-shaped rupture at session 6 (patient A of
 #: ``data/examples/session_scores.csv``).
 DEFAULT_SCORES = "4.17 4.25 4.33 4.25 4.42 3.50 4.00 4.33 4.42 4.50 4.42 4.58"
+
+#: What to try first, and what to notice (shown in the widget and the chapter).
+TRY_THIS = (
+    "Move the threshold z down until the small dips at sessions 4 and 11 alert too, and "
+    "notice how few points a drop then needs to count as reliable."
+)
 
 # the threshold slider of each rule: (description, minimum, maximum, step, default)
 _SLIDERS = {
@@ -141,7 +150,7 @@ class SessionMonitor(QuietUpdates):
                 widgets.HTML(
                     "<b>Session monitor.</b> Type one alliance score per session (or upload a CSV "
                     "with columns <code>patient_id,session,score</code>), pick a rule, and move "
-                    "the threshold."
+                    f"the threshold. <i>Try this.</i> {html.escape(TRY_THIS)}"
                 ),
                 self.source,
                 self.text,
@@ -230,9 +239,11 @@ class SessionMonitor(QuietUpdates):
             except (ValueError, TypeError) as err:
                 problems.append(str(err))
         self.message = "; ".join(problems)
+        # the figure first: when the status line shows a new setting, the figure of that
+        # setting is already there (a reader, or the browser test, can trust the text)
+        self._redraw(scale)
         self._show_status(problems, notes)
         self._show_alert_list()
-        self._redraw(scale)
 
     def _parameter(self) -> str:
         return RULES[self.rule.value]["parameter"]
@@ -295,7 +306,8 @@ class SessionMonitor(QuietUpdates):
         self.image.value = figure_png(fig)
 
     def _show_status(self, problems, notes) -> None:
-        parts = [html.escape(n) for n in notes]
+        parts = [html.escape(self.describe())] if len(self.alerts) else []
+        parts += [html.escape(n) for n in notes]
         parts += [f"<span style='color:#D55E00'>&#9888; {html.escape(p)}</span>" for p in problems]
         self.status.value = "<br>".join(parts)
 
@@ -322,9 +334,54 @@ class SessionMonitor(QuietUpdates):
     def _repr_mimebundle_(self, **kwargs):
         return self.widget._repr_mimebundle_(**kwargs)
 
+    def describe(self) -> str:
+        """The current view in a sentence: rule and setting, sessions scored and alerts."""
+        if not len(self.alerts):
+            return f"No alerts computed: {self.message or 'no scores'}."
+        setting = self.alerts["setting"].iloc[0]
+        scored = int(self.alerts["alliance"].notna().sum())
+        hits = self.alert_sessions
+        if not hits:
+            found = "no alert"
+        elif len(hits) == 1:
+            found = f"1 alert, at session {hits[0]}"
+        else:
+            found = f"{len(hits)} alerts, at sessions {', '.join(map(str, hits))}"
+        sessions = f"{scored} session{'s' if scored != 1 else ''} scored"
+        return f"{_RULE_TITLES[self.rule.value]} ({setting}): {sessions}, {found}."
+
     @property
     def alert_sessions(self) -> list[int]:
         """Sessions at which the rule alerts, in order."""
         if not len(self.alerts):
             return []
         return [int(s) for s in self.alerts.loc[self.alerts["alert"], "session"]]
+
+
+def session_monitor_explorer(
+    scores: str = DEFAULT_SCORES, *, rule: str = "reliable-drop", scale="wai-sr"
+) -> SessionMonitor:
+    """The session monitor: one patient's scores, a rupture rule and its alerts.
+
+    Parameters
+    ----------
+    scores : str, default DEFAULT_SCORES
+        Scores typed in the text box at the start, session 1 first.
+    rule : str, default "reliable-drop"
+        A key of :data:`book.ruptures.RULES`.
+    scale : str, default "wai-sr"
+        A key of :data:`book.scales.SCALES`.
+
+    Returns
+    -------
+    SessionMonitor
+        Display it in a notebook; ``draw(ax)`` gives the static figure and
+        ``describe()`` its numbers.
+
+    Examples
+    --------
+    >>> monitor = session_monitor_explorer()
+    >>> print(monitor.describe())
+    Reliable drop (z = 1.96, drop > 0.53): 12 sessions scored, 1 alert, at session 6.
+    """
+    return SessionMonitor(scores, rule=rule, scale=scale)

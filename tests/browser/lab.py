@@ -83,9 +83,15 @@ def _stricter(notebook: str) -> ExplorerCase:
 #: Explorers that the `explorer` tag and the defaults do not describe: another
 #: control, or a stricter check. A case for a tagged cell replaces its default case;
 #: another cell is added. For example
-#: ExplorerCase("chapters/ruptures.ipynb", cell=12, control=".widget-slider >> nth=1")
+#: ExplorerCase("chapters/moderation.ipynb", cell=12, control=".widget-slider >> nth=1")
 EXTRA_CASES: list[ExplorerCase] = [
     _stricter(f"chapters/{name}.ipynb") for name in ("simulated_study", "study_design")
+] + [
+    # the session monitor (book.widgets.session_monitor) is not built on the Explorer base
+    # class; its first slider is the rule's threshold (z of the reliable drop), and moving
+    # it must change both the figure (threshold line, title) and the status line, which
+    # prints the rule's setting and its alerts
+    _stricter("chapters/ruptures.ipynb"),
 ]
 
 
