@@ -17,7 +17,7 @@ Explorers, each made by a function named after its idea (the chapter it lives in
 - :func:`book.widgets.design.design_explorer` -- patients and sessions in; the power to
   detect the within-patient effect and its moderation, with Monte Carlo errors, from a
   grid simulated once (``chapters/study_design``).
-- :mod:`book.widgets.session_monitor` -- ``SessionMonitor``: type or upload a
+- :func:`book.widgets.session_monitor.session_monitor_explorer` -- type or upload a
   patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``).
 
 :mod:`book.widgets.explorer` holds what the explorers share (the ``Explorer`` base
