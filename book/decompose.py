@@ -73,6 +73,18 @@ def _check_repeated(data: pd.DataFrame, by: str, *, min_groups: int = 1, what: s
         )
 
 
+def _check_trend_possible(data: pd.DataFrame, column: str, by: str, time: str, what: str) -> None:
+    """At least one group with two non-missing values at different times."""
+    rated = data[column].notna() & data[time].notna()
+    times = data.loc[rated].groupby(by, sort=False)[time].nunique()
+    if times.empty or times.max() < 2:
+        raise ValueError(
+            f"{what}no {by!r} has non-missing {column!r} at two or more different {time!r} "
+            "values, so no linear trend can be estimated; each patient needs at least two "
+            "rated sessions (patients with fewer get missing values)"
+        )
+
+
 def _check_level(ci) -> float:
     if (
         not isinstance(ci, numbers.Real)
@@ -138,8 +150,9 @@ def person_mean_center(
     Raises
     ------
     ValueError
-        If a column is missing or not numeric, ``by`` has missing values, or
-        every patient has a single row.
+        If a column is missing or not numeric, ``by`` has missing values,
+        every patient has a single row, or (with ``detrend=True``) no patient
+        has a column rated at two or more different times.
 
     Notes
     -----
@@ -178,6 +191,9 @@ def person_mean_center(
         raise TypeError(f"detrend must be True or False, got {detrend!r}")
     _check_frame(data, columns, by, time if detrend else None)
     _check_repeated(data, by, what="person_mean_center ")
+    if detrend:
+        for col in columns:
+            _check_trend_possible(data, col, by, time, "person_mean_center(detrend=True): ")
     out = data.copy()
     keys = out[by]
     for col in columns:
@@ -242,6 +258,13 @@ def detrend(
         The detrended values, aligned with ``data``'s index, named
         ``f"{column}_detrended"``. They average zero within each patient.
 
+    Raises
+    ------
+    ValueError
+        If a column is missing or not numeric, ``by`` has missing values, or
+        no patient has ``column`` rated at two or more different times (then
+        every value would be missing).
+
     See Also
     --------
     person_mean_center : with ``detrend=True``, the same residuals as ``x_within``.
@@ -256,6 +279,7 @@ def detrend(
     [-0.05, 0.1, -0.05]
     """
     _check_frame(data, [column], by, time)
+    _check_trend_possible(data, column, by, time, "detrend: ")
     y = data[column].astype("float64")
     residual = _detrended(y, data[time].astype("float64"), data[by])
     return residual.rename(f"{column}_detrended")
@@ -291,6 +315,13 @@ def person_trends(
         value at ``time = 0``). The line passes through
         (``time_mean``, ``mean``).
 
+    Raises
+    ------
+    ValueError
+        If a column is missing or not numeric, ``by`` has missing values, or
+        no patient has ``column`` rated at two or more different times (then
+        every slope would be missing).
+
     Notes
     -----
     A patient's mean is the level of their line at their own mean time, so two
@@ -310,6 +341,7 @@ def person_trends(
     2           1  20.000        1.0    NaN        NaN
     """
     _check_frame(data, [column], by, time)
+    _check_trend_possible(data, column, by, time, "person_trends: ")
     y = data[column].astype("float64")
     t = data[time].astype("float64")
     keys = data[by]

@@ -16,6 +16,29 @@ from book._checks import require_columns
 __all__ = ["add_lags"]
 
 
+def _check_session_numbers(sessions: pd.Series, time: str) -> None:
+    """Session numbers must be numeric, present and whole: a lag is ``t - periods``."""
+    if pd.api.types.is_bool_dtype(sessions) or not pd.api.types.is_numeric_dtype(sessions):
+        raise ValueError(
+            f"column {time!r} must hold numeric session numbers (1, 2, 3, ...), "
+            f"it has dtype {sessions.dtype}; convert it first, e.g. with "
+            f"pd.to_numeric(data[{time!r}])"
+        )
+    if sessions.isna().any():
+        raise ValueError(
+            f"column {time!r} has {int(sessions.isna().sum())} missing value(s); "
+            "every row needs a session number"
+        )
+    if pd.api.types.is_float_dtype(sessions):
+        fractional = sessions[~np.isfinite(sessions) | (sessions != np.round(sessions))]
+        if len(fractional):
+            raise ValueError(
+                f"column {time!r} must hold whole session numbers, got "
+                f"{fractional.unique()[:5].tolist()}; a lag pairs session t with session "
+                "t - periods, so sessions are counted in whole steps"
+            )
+
+
 def add_lags(
     data: pd.DataFrame,
     columns: str | Sequence[str],
@@ -37,7 +60,8 @@ def add_lags(
     by : str, default "patient_id"
         Column identifying patients.
     time : str, default "session"
-        Integer session number.
+        Session number: numeric, whole numbers (integer dtype, or floats such
+        as ``3.0``), never missing.
     periods : int, default 1
         How many sessions back (or ahead, with ``lead=True``).
     lead : bool, default False
@@ -51,6 +75,13 @@ def add_lags(
         ``periods=1``) or ``x_lag{periods}``: the value at session
         ``t - periods`` of the same patient, missing when that session has no
         row or no value.
+
+    Raises
+    ------
+    ValueError
+        If a column is missing, ``periods`` is not a positive integer, ``time``
+        is not numeric, has missing values or values that are not whole
+        numbers, or a patient has the same session twice.
 
     Examples
     --------
@@ -67,6 +98,7 @@ def add_lags(
     require_columns(data, [*columns, by, time])
     if not isinstance(periods, (int, np.integer)) or isinstance(periods, bool) or periods < 1:
         raise ValueError(f"periods must be a positive integer, got {periods!r}")
+    _check_session_numbers(data[time], time)
     if data.duplicated([by, time]).any():
         raise ValueError(f"data has duplicate ({by}, {time}) rows; each session must appear once")
     shift = -periods if lead else periods

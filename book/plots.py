@@ -49,6 +49,10 @@ def set_style() -> None:
 def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
     """Alliance and symptoms of a few patients, session by session.
 
+    Each line is drawn with :func:`seaborn.lineplot`, one unit per run of rated
+    sessions, so that a missing questionnaire leaves a gap in the line instead
+    of being bridged.
+
     Parameters
     ----------
     study : Study
@@ -62,6 +66,14 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
     -------
     matplotlib.figure.Figure
         Two rows of panels: alliance (WAI-SR) on top, symptoms (BDI-II) below.
+
+    Examples
+    --------
+    >>> from book.simulate import simulate
+    >>> fig = plot_trajectories(simulate(seed=1), [1, 2, 3])
+    >>> [ax.get_title() for ax in fig.axes[:3]]
+    ['patient 1', 'patient 2', 'patient 3']
+    >>> plt.close(fig)
     """
     ids = list(patient_ids)
     if not 1 <= len(ids) <= 6:
@@ -74,12 +86,28 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
     )
     ruptures = study.truth.ruptures if (mark_ruptures and study.truth is not None) else None
     for col, pid in enumerate(ids):
-        rows = study.sessions[study.sessions["patient_id"] == pid]
+        rows = study.sessions[study.sessions["patient_id"] == pid].sort_values("session")
+        rows = rows.assign(bdi=rows["bdi"].astype(float))
         top, bottom = axes[0, col], axes[1, col]
-        top.plot(rows["session"], rows["alliance"], "o-", color=COLORS["alliance"], ms=4)
-        bottom.plot(
-            rows["session"], rows["bdi"].astype(float), "s-", color=COLORS["symptoms"], ms=4
-        )
+        for ax, column, marker, colour in (
+            (top, "alliance", "o", COLORS["alliance"]),
+            (bottom, "bdi", "s", COLORS["symptoms"]),
+        ):
+            # a new unit after every missing value: the line breaks where a
+            # questionnaire is missing, as a plain line plot would
+            runs = rows.assign(run=rows[column].isna().cumsum())
+            sns.lineplot(
+                data=runs,
+                x="session",
+                y=column,
+                units="run",
+                estimator=None,
+                marker=marker,
+                markersize=4,
+                markeredgecolor=colour,
+                color=colour,
+                ax=ax,
+            )
         if ruptures is not None:
             events = ruptures[(ruptures["patient_id"] == pid) & ruptures["attended"]]
             hit = rows.set_index("session").reindex(events["session"])["alliance"]
@@ -92,6 +120,8 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
                 label="rupture (truth)",
             )
         top.set_title(f"patient {pid}")
+        top.set_ylabel("")
+        bottom.set_ylabel("")
         bottom.set_xlabel("session")
     axes[0, 0].set_ylabel("alliance (WAI-SR, 1–5)")
     axes[1, 0].set_ylabel("symptoms (BDI-II, 0–63)")

@@ -5,7 +5,7 @@ import pandas as pd
 import pytest
 
 from book.data import load_study
-from book.decompose import detrend, person_mean_center
+from book.decompose import detrend, person_mean_center, person_trends
 from book.panel import add_lags
 
 
@@ -70,3 +70,48 @@ def test_lead_and_bad_periods():
         add_lags(d, "bdi", periods=0)
     with pytest.raises(ValueError, match="duplicate"):
         add_lags(pd.concat([d, d]), "bdi")
+
+
+@pytest.mark.parametrize(
+    ("sessions", "match"),
+    [
+        (["1", "2", "3"], r"'session' must hold numeric session numbers .* dtype"),
+        ([True, False, True], r"'session' must hold numeric session numbers"),
+        ([1.0, 2.5, 3.0], r"whole session numbers, got \[2\.5\]"),
+        ([1.0, np.inf, 3.0], r"whole session numbers, got \[inf\]"),
+        ([1.0, None, 3.0], r"'session' has 1 missing value\(s\); every row needs a session"),
+    ],
+)
+def test_lags_refuse_session_numbers_they_cannot_count(sessions, match):
+    d = pd.DataFrame({"patient_id": [1, 1, 1], "session": sessions, "bdi": [20.0, 18.0, 17.0]})
+    with pytest.raises(ValueError, match=match):
+        add_lags(d, "bdi")
+
+
+def test_lags_accept_whole_numbers_stored_as_floats_or_nullable_integers():
+    expected = [np.nan, 20.0, np.nan]
+    for sessions in ([1.0, 2.0, 4.0], pd.array([1, 2, 4], dtype="Int64")):
+        d = pd.DataFrame({"patient_id": [1, 1, 1], "session": sessions, "bdi": [20.0, 18.0, 17.0]})
+        np.testing.assert_array_equal(add_lags(d, "bdi")["bdi_lag"].to_numpy(float), expected)
+
+
+@pytest.mark.parametrize(
+    "frame",
+    [
+        # one row per patient
+        {"patient_id": [1, 2, 3], "session": [1, 1, 2], "x": [3.0, 3.5, 4.0]},
+        # two rows, but the second value is missing
+        {"patient_id": [1, 1, 2], "session": [1, 2, 1], "x": [3.0, np.nan, 4.0]},
+        # two values, but at the same session: no slope
+        {"patient_id": [1, 1, 2], "session": [1, 1, 1], "x": [3.0, 3.5, 4.0]},
+    ],
+)
+def test_trends_need_one_patient_with_two_rated_sessions(frame):
+    d = pd.DataFrame(frame)
+    match = r"no 'patient_id' has non-missing 'x' at two or more different 'session' values"
+    with pytest.raises(ValueError, match="detrend: " + match):
+        detrend(d, "x")
+    with pytest.raises(ValueError, match="person_trends: " + match):
+        person_trends(d, "x")
+    with pytest.raises(ValueError, match=r"detrend=True\): " + match):
+        person_mean_center(d.assign(patient_id=[1, 1, 2]), "x", detrend=True)
