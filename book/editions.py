@@ -22,7 +22,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-__all__ = ["strip_solutions", "solution_texts", "write_student_source"]
+__all__ = ["strip_solutions", "solution_code", "solution_texts", "write_student_source"]
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z-]+)\}")
 _PLACEHOLDER = "# Your answer here\n"
@@ -182,6 +182,68 @@ def solution_texts(notebook: nbformat.NotebookNode) -> list[str]:
             i = j
         i += 1
     return texts
+
+
+def solution_code(notebook: nbformat.NotebookNode) -> list[str]:
+    r"""The source of every code cell inside a gated solution, in order.
+
+    A code cell is inside a gated solution when the last ``{solution-start}``
+    or ``{solution-end}`` fence in the markdown cells before it is a start.
+    Written independently of :func:`strip_solutions`, so that the tests can
+    check that none of these cells reaches the student edition.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+        A notebook (version 4).
+
+    Returns
+    -------
+    list of str
+        The code cells' sources.
+
+    Raises
+    ------
+    ValueError
+        If gated fences do not alternate start, end, start, end...
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     code("study = load_study()"),
+    ...     md("````{solution-start} ex1\n:class: dropdown\n````"),
+    ...     code("answer = 42"),
+    ...     md("Because.\n\n````{solution-end}\n````"),
+    ...     code("plt.show()"),
+    ... ])
+    >>> solution_code(nb)
+    ['answer = 42']
+    """
+    found = []
+    inside = False
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            if inside:
+                found.append(cell.source)
+            continue
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            m = _FENCE.match(line)
+            if not m or m["name"] not in ("solution-start", "solution-end"):
+                continue
+            opens = m["name"] == "solution-start"
+            if opens == inside:
+                raise ValueError(
+                    f"a {{{m['name']}}} fence where a "
+                    f"{{{'solution-end' if inside else 'solution-start'}}} was expected"
+                )
+            inside = opens
+    if inside:
+        raise ValueError("a {solution-start} has no matching {solution-end}")
+    return found
 
 
 def write_student_source(source: str | Path, destination: str | Path) -> list[Path]:

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from book.editions import solution_texts, strip_solutions, write_student_source
+from book.editions import solution_code, solution_texts, strip_solutions, write_student_source
 
 ROOT = Path(__file__).resolve().parent.parent
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -18,6 +18,10 @@ _SOLUTION = re.compile(r"^(?:`{3,}|:{3,})\{solution(?:-start)?\} (\S+)", re.M)
 
 def _markdown(nb):
     return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _lines(text):
+    return {line.strip() for line in text.splitlines() if line.strip()}
 
 
 @pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
@@ -42,11 +46,41 @@ def test_student_version_keeps_exercises_and_drops_every_solution(path):
     for snippet in solution_texts(nb):
         assert snippet not in text
     assert len(_EXERCISE.findall(text)) == len(_EXERCISE.findall(_markdown(nb)))
-    # every code cell kept is one of the original cells, or an answer placeholder
-    original = {c.source for c in nb.cells if c.cell_type == "code"}
-    for cell in student.cells:
-        if cell.cell_type == "code":
-            assert cell.source in original or cell.source == "# Your answer here\n"
+    # the code cells kept are exactly the chapter's code outside gated solutions, in
+    # order, and the placeholders for answers
+    solutions = solution_code(nb)
+    chapter_code = [
+        c.source for c in nb.cells if c.cell_type == "code" and c.source not in solutions
+    ]
+    kept = [c.source for c in student.cells if c.cell_type == "code"]
+    assert [k for k in kept if k != "# Your answer here\n"] == chapter_code
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_student_version_has_no_line_of_solution_code(path):
+    """No line of a gated solution's code (one found nowhere else in the chapter) survives."""
+    nb = nbformat.read(path, as_version=4)
+    solutions = solution_code(nb)
+    student = strip_solutions(nb)
+    student_text = "\n".join(c.source for c in student.cells)  # code and markdown
+    student_lines = _lines(student_text)
+    elsewhere = _lines(
+        "\n".join(
+            c.source for c in nb.cells if not (c.cell_type == "code" and c.source in solutions)
+        )
+    )
+    for source in solutions:
+        assert source.strip() not in student_text, f"a solution's code survived:\n{source}"
+        own = _lines(source) - elsewhere
+        assert own, f"this solution's code has no line of its own to look for:\n{source}"
+        leaked = sorted(own & student_lines)
+        assert not leaked, f"solution code in the student notebook: {leaked}"
+
+
+def test_the_chapters_have_gated_solutions_with_code():
+    """The check above is not vacuous: the book's coding solutions are found."""
+    found = {p.stem: len(solution_code(nbformat.read(p, as_version=4))) for p in CHAPTERS}
+    assert sum(found.values()) >= len(CHAPTERS), found
 
 
 def _nb(*cells):
@@ -68,6 +102,15 @@ def test_gated_solution_with_code_becomes_a_placeholder():
     assert "Compute it." in student.cells[0].source
     assert "Because 42" not in _markdown(student)
     assert solution_texts(nb) == ["Because 42."]
+    assert solution_code(nb) == ["answer = 42"]
+
+
+def test_solution_code_needs_fences_in_order():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    with pytest.raises(ValueError, match="no matching"):
+        solution_code(_nb(md("````{solution-start} e\n````"), code("x = 1")))
+    with pytest.raises(ValueError, match="was expected"):
+        solution_code(_nb(md("````{solution-end}\n````"), code("x = 1")))
 
 
 def test_unclosed_gated_solution_is_an_error():

@@ -4,6 +4,7 @@ import joblib
 import numpy as np
 import pandas as pd
 import pytest
+from threadpoolctl import threadpool_limits
 
 from book.fixed_effects import panel_arrays, within_regression
 from book.nickell import nickell_bias
@@ -20,6 +21,7 @@ from book.power import (
     summarize_replications,
     true_effects,
 )
+from book.riclpm import fit_riclpm
 from book.simulate import simulate
 
 # No alliance -> symptoms or symptoms -> alliance effect at all
@@ -149,6 +151,45 @@ def test_slow_path_is_parallel_and_sees_the_same_replications():
     row = serial.query("estimator == 'mixedlm' and replication == 2")
     np.testing.assert_array_equal(row["estimate"], est)
     np.testing.assert_array_equal(row["std_error"], se)
+
+
+def test_riclpm_in_the_slow_path_is_parallel_and_is_fit_riclpm():
+    """RI-CLPM fits, one per replication: the same with 1 or 2 workers, and fit_riclpm's numbers.
+
+    Exact equality: the estimator fits with one BLAS thread in the main process
+    and in the workers alike (with the main process's two threads the
+    optimiser stops up to 1e-4 away, and the tables would depend on n_jobs).
+    The direct fit below runs under the same limit.
+    """
+    design = [{"n_therapists": 6, "n_sessions": 4}]  # small: each fit takes a fraction of a second
+    args = {"n_reps": 4, "estimators": ["within", "riclpm"], "seed": 9, "chunk_size": 4}
+    serial = replicate_designs(design, n_jobs=1, **args)
+    parallel = replicate_designs(design, n_jobs=2, backend="loky", **args)
+    pd.testing.assert_frame_equal(serial, parallel, check_exact=True)
+    rows = serial[serial["estimator"] == "riclpm"]
+    assert rows["replication"].tolist() == [0, 0, 1, 1, 2, 2, 3, 3]
+    assert np.isfinite(rows["estimate"]).all() and (rows["std_error"] > 0).all()
+    truth = true_effects(SimulationParameters(**design[0]))
+    assert rows["truth"].tolist() == [truth["bdi"], truth["alliance_within"]] * 4
+    # the same simulated study, fitted by book.riclpm directly
+    panels = simulate_panels(SimulationParameters(**design[0]), 4, seed=_seed(9))
+    for r in range(4):
+        with threadpool_limits(limits=1):
+            fit = fit_riclpm(panels.long(r)).estimates.set_index("term")
+        direct = fit.loc[["symptoms_ar", "alliance_to_symptoms"]]
+        row = rows[rows["replication"] == r]
+        assert row["term"].tolist() == ["bdi", "alliance_within"]
+        np.testing.assert_array_equal(row["estimate"], direct["estimate"])
+        np.testing.assert_array_equal(row["std_error"], direct["std_error"])
+
+
+def test_riclpm_that_cannot_be_fitted_is_missing_not_an_error():
+    panels = simulate_panels(SimulationParameters(n_therapists=1, n_sessions=6), 1, seed=1)
+    two_patients = panels.long(0).query("patient_id <= 2")  # a singular covariance matrix
+    est, se, df = ESTIMATORS["riclpm"].fit(two_patients)
+    assert np.isnan(est).all() and np.isnan(se).all() and np.isinf(df).all()
+    with pytest.raises(ValueError, match="alliance"):
+        ESTIMATORS["riclpm"].fit(two_patients.drop(columns="alliance"))
 
 
 def _seed(seed):

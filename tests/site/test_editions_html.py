@@ -1,6 +1,8 @@
 """The built editions: the full book shows every solution, the student edition none.
 
-These tests read the HTML that `make book` and `make book-student` write, so
+Both the prose of every solution (its first line) and the code of every gated
+solution (a line of each code cell found nowhere else in the chapter) are looked
+for. These tests read the HTML that `make book` and `make book-student` write, so
 `make test` runs them after both builds (they are skipped by the unit run).
 """
 
@@ -12,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from book.editions import solution_texts
+from book.editions import solution_code, solution_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "_build" / "html"
@@ -21,23 +23,40 @@ CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
 
 
 class _Text(HTMLParser):
+    """The text of a page, its CSS classes, and the text of its code blocks (``<pre>``)."""
+
     def __init__(self):
-        super().__init__()
-        self.parts, self.classes = [], []
+        super().__init__()  # character references are converted: the text is unescaped
+        self.parts, self.classes, self.code = [], [], []
+        self._in_pre = 0
 
     def handle_starttag(self, tag, attrs):
         self.classes += (dict(attrs).get("class") or "").split()
+        if tag == "pre":
+            self._in_pre += 1
+            self.code.append("\n")
+
+    def handle_endtag(self, tag):
+        if tag == "pre" and self._in_pre:
+            self._in_pre -= 1
 
     def handle_data(self, data):
         self.parts.append(data)
+        if self._in_pre:
+            self.code.append(data)  # highlighted code is split into spans; joined, it is exact
 
 
-def _page(root: Path, chapter: Path):
+def _parse(root: Path, chapter: Path) -> _Text:
     path = root / "chapters" / f"{chapter.stem}.html"
     if not path.is_file():
         pytest.fail(f"{path} is missing: build both editions first (make book book-student)")
     parser = _Text()
     parser.feed(path.read_text())
+    return parser
+
+
+def _page(root: Path, chapter: Path):
+    parser = _parse(root, chapter)
     return _words(html.unescape(" ".join(parser.parts))), set(parser.classes)
 
 
@@ -72,3 +91,57 @@ def test_student_edition_shows_no_solution(chapter):
         assert _plain_words(snippet) not in text
     assert "solution" not in classes
     assert "exercise" in classes, "the student edition must keep the exercises"
+
+
+def _cell_text(cell) -> str:
+    """A cell's source and, for code, its text outputs: what a page can show of it."""
+    parts = [cell.source]
+    for output in cell.get("outputs", []):
+        parts.append(output.get("text", ""))
+        parts.append(output.get("data", {}).get("text/plain", ""))
+    return "\n".join(parts)
+
+
+def _solution_code_lines(chapter: Path) -> list[str]:
+    """For each gated solution's code cell, its longest line that nothing else in the chapter has.
+
+    Lines are compared stripped of indentation. A line found in another cell (or in an
+    output) could appear in the student edition legitimately, so it cannot be the probe.
+    """
+    nb = nbformat.read(chapter, as_version=4)
+    solutions = solution_code(nb)
+    elsewhere = {
+        line.strip()
+        for cell in nb.cells
+        if not (cell.cell_type == "code" and cell.source in solutions)
+        for line in _cell_text(cell).splitlines()
+    }
+    probes = []
+    for source in solutions:
+        own = [line.strip() for line in source.splitlines() if line.strip() not in elsewhere]
+        own = [line for line in own if len(line) >= 12]  # long enough to be distinctive
+        assert own, f"{chapter.name}: a solution's code has no distinctive line:\n{source}"
+        probes.append(max(own, key=len))
+    return probes
+
+
+CODED = [c for c in CHAPTERS if solution_code(nbformat.read(c, as_version=4))]
+
+
+@pytest.mark.parametrize("chapter", CODED, ids=lambda p: p.stem)
+def test_full_edition_shows_every_solutions_code(chapter):
+    code = "".join(_parse(FULL, chapter).code)
+    for line in _solution_code_lines(chapter):
+        assert line in code, f"full edition lacks the solution code {line!r}"
+
+
+@pytest.mark.parametrize("chapter", CODED, ids=lambda p: p.stem)
+def test_student_edition_shows_no_solution_code(chapter):
+    parser = _parse(STUDENT, chapter)
+    page, code = "".join(parser.parts), "".join(parser.code)
+    for line in _solution_code_lines(chapter):
+        assert line not in code and line not in page, f"student edition shows {line!r}"
+
+
+def test_the_book_has_solution_code_to_look_for():
+    assert len(CODED) >= 1, "no chapter has a gated solution with code: the checks above are empty"
