@@ -18,8 +18,8 @@ better or worse than the patient's usual alliance.
 
 >>> from book.widgets.moderation import moderation_explorer
 >>> explorer = moderation_explorer()
->>> round(explorer.iip, 2), round(explorer.slope, 2)
-(1.6, -1.71)
+>>> round(explorer.iip, 3), round(explorer.slope, 2)
+(1.617, -1.74)
 >>> explorer.controls["iip"].value = 2.5
 >>> round(explorer.slope, 2), explorer.significant
 (-3.42, True)
@@ -59,7 +59,9 @@ class ModerationExplorer(Explorer):
         The simulated study the model was fitted to; its true effect is drawn
         as a dashed line.
     iip : float, optional
-        Starting IIP; by default the mean the model centred IIP at.
+        Starting IIP; by default the mean the model centred IIP at, exactly
+        (not rounded to the slider's step), so that the explorer starts at the
+        simple slope at the mean of :func:`book.moderation.simple_slopes`.
 
     Attributes
     ----------
@@ -101,7 +103,10 @@ class ModerationExplorer(Explorer):
             t = true_effects(p)
             self._truth = (t["alliance_to_symptoms"], t["alliance_to_symptoms_iip"], p.iip_mean)
         start = fit.centering["iip"] if iip is None else iip
-        self._start = float(np.clip(round(start * 20) / 20, *self.iip_range))
+        if not isinstance(start, (int, float, np.floating, np.integer)) or not np.isfinite(start):
+            raise ValueError(f"iip must be a finite number, got {iip!r}")
+        # off the slider's 0.05 grid is fine: the slider keeps the value until moved
+        self._start = float(np.clip(start, *self.iip_range))
         grid = np.linspace(*self.iip_range, 121)
         self._band = simple_slopes(fit, at=grid)
         super().__init__()
@@ -265,7 +270,7 @@ def moderation_explorer(
     study : Study, optional
         The simulated study ``fit`` was fitted to, to draw its truth.
     iip : float, optional
-        Starting IIP (IIP-32 item mean); the sample mean by default.
+        Starting IIP (IIP-32 item mean); the sample mean (exactly) by default.
 
     Returns
     -------
