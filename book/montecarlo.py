@@ -31,7 +31,6 @@ __all__ = [
     "compare_estimators",
     "summarize_draws",
     "nickell_simulation",
-    "interaction_power",
 ]
 
 #: The estimators of the within-patient alliance effect compared in the book.
@@ -282,70 +281,4 @@ def nickell_simulation(
         dof = len(pairs) - pairs["patient_id"].nunique() - 1
         se = float(np.sqrt((resid**2).sum() / dof / (x * x).sum()))
         rows.append({"n_sessions": int(T), "estimate": est, "bias": est - rho, "mcse": se})
-    return pd.DataFrame(rows)
-
-
-def interaction_power(
-    n_patients=(120, 240, 480),
-    *,
-    n_reps: int,
-    seed: int,
-    params: SimulationParameters | None = None,
-    alpha: float = 0.05,
-    detrend: bool = False,
-) -> pd.DataFrame:
-    """Share of simulated studies in which the alliance x IIP interaction is significant.
-
-    Parameters
-    ----------
-    n_patients : sequence of int
-        Study sizes; each is rounded to whole therapists of
-        ``params.patients_per_therapist`` patients.
-    n_reps : int
-        Studies per size.
-    seed : int
-        Study ``r`` of size ``j`` uses seed ``seed + 1000 * j + r``.
-    params : SimulationParameters, optional
-        Everything but the number of therapists; defaults when omitted.
-    alpha : float, default 0.05
-        Two-sided significance level.
-    detrend : bool, default False
-        Fit the detrended model (see :func:`book.models.fit_lagged_model`).
-
-    Returns
-    -------
-    pandas.DataFrame
-        ``n_patients``, ``power`` (share significant, in the true direction),
-        ``mcse`` (sqrt(p(1 - p)/R)), ``mean_estimate`` and ``sd_estimate`` of
-        the interaction, and ``n_reps``.
-    """
-    params = _check_params(params)
-    _check_count("n_reps", n_reps)
-    _check_count("seed", seed, minimum=0)
-    truth = true_effects(params)["alliance_to_symptoms_iip"]
-    term = "alliance_within:iip_c"
-    rows = []
-    for j, n in enumerate(n_patients):
-        _check_count("n_patients", n, minimum=params.patients_per_therapist)
-        n_ther = max(1, round(n / params.patients_per_therapist))
-        p = params.replace(n_therapists=n_ther)
-        hits, estimates = [], []
-        for r in range(n_reps):
-            fit = fit_lagged_model(
-                simulate(p, seed=seed + 1000 * j + r), alpha=alpha, detrend=detrend
-            )
-            row = fit.fixed_effects.set_index("term").loc[term]
-            estimates.append(float(row["estimate"]))
-            hits.append(bool(row["p_value"] < alpha and np.sign(row["estimate"]) == np.sign(truth)))
-        power = float(np.mean(hits))
-        rows.append(
-            {
-                "n_patients": p.n_patients,
-                "power": power,
-                "mcse": float(np.sqrt(power * (1 - power) / n_reps)),
-                "mean_estimate": float(np.mean(estimates)),
-                "sd_estimate": float(np.std(estimates, ddof=1)) if n_reps > 1 else np.nan,
-                "n_reps": n_reps,
-            }
-        )
     return pd.DataFrame(rows)
