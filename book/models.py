@@ -411,6 +411,13 @@ def fit_lagged_model(
 
     Notes
     -----
+    *Patients left out.* A patient enters the model only with at least one
+    complete pair of consecutive sessions (this session's predictor and
+    outcome, the next session's outcome). Patients without one, for example
+    those seen only once, are left out without an error, and the first of
+    ``messages`` says how many and which; ``n_patients`` counts the patients
+    the model did use.
+
     Standard errors of the fixed effects are the usual model-based ones,
     :math:`\\hat\\sigma^2 (X'\\hat V^{-1} X)^{-1}` (as in lme4 and SAS PROC MIXED).
     statsmodels inverts the Hessian of all parameters jointly instead, which

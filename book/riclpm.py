@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.stats
+from threadpoolctl import threadpool_limits
 
 from book.study import Study
 
@@ -192,7 +193,14 @@ def fit_riclpm(data, *, n_waves: int | None = None, alpha: float = 0.05) -> Ricl
     its SD before fitting and the estimates are scaled back; the ML fit is
     invariant to such rescaling. On the rescaled data semopy's default
     (SLSQP) and L-BFGS-B reach the same optimum; L-BFGS-B needs about half
-    the time, so it is used.
+    the time, so it is used, with linear algebra on one thread (the
+    matrices are small; several threads only wait for each other on a busy
+    machine). A fit whose optimiser does not report success has
+    ``converged=False`` and says so first in ``messages``.
+
+    *Errors.* A measure that does not vary at all (for example a constant
+    alliance) raises ``ValueError``: its scaling, and the model, need
+    variation.
 
     Examples
     --------
@@ -255,7 +263,10 @@ def fit_riclpm(data, *, n_waves: int | None = None, alpha: float = 0.05) -> Ricl
     n = len(wide)
     description = riclpm_description(n_waves)
     model = semopy.Model(description)
-    with warnings.catch_warnings():
+    # one BLAS thread: the model's matrices are small, and with more threads
+    # a busy machine (or a test run beside other notebooks) makes each fit
+    # up to ten times slower while the numbers stay the same
+    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
         warnings.simplefilter("ignore")
         res = model.fit(cov=cov, n_samples=n, solver="L-BFGS-B")
         est = model.inspect()
