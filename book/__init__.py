@@ -15,7 +15,7 @@ Modules, one concept each:
 - :mod:`book.reml` -- fast restricted maximum likelihood for two-level mixed models
 - :mod:`book.models` -- the lagged multilevel model (``fit_lagged_model``)
 - :mod:`book.riclpm` -- the random-intercept cross-lagged panel model (``fit_riclpm``)
-- :mod:`book.moderation` -- simple slopes, the Johnson-Neyman region of IIP, power for the interaction
+- :mod:`book.moderation` -- simple slopes, Johnson-Neyman region, power of the interaction
 - :mod:`book.montecarlo` -- repeated simulated studies: bias, RMSE and coverage of estimators
 - :mod:`book.exercises` -- self-checks of coding exercises (right, or a hint)
 - :mod:`book.classroom` -- a dataset and answer key per student, from a roster

@@ -388,15 +388,10 @@ def riclpm_lagged(data: pd.DataFrame):
         raise ValueError(f"column(s) {missing} not in data; the RI-CLPM needs {needed}")
     terms = ["symptoms_ar", "alliance_to_symptoms"]  # bdi, alliance_within
     nan = np.full(len(terms), np.nan)
-    # One BLAS thread: semopy's optimiser stops at slightly different points
-    # (in the fifth digit) with different thread counts, and joblib's worker
-    # processes run fewer threads than the main one, so without this the
-    # results would depend on n_jobs.
-    from threadpoolctl import threadpool_limits  # installed with semopy (scikit-learn)
-
+    # fit_riclpm runs semopy on one thread, so the result does not depend on
+    # n_jobs (joblib's workers get fewer threads than the main process)
     try:
-        with threadpool_limits(limits=1):
-            fit = fit_riclpm(data)
+        fit = fit_riclpm(data)
     except ValueError:  # a covariance matrix that cannot be fitted
         return nan, nan.copy(), np.full(len(terms), np.inf)
     if not fit.converged:

@@ -263,10 +263,11 @@ def fit_riclpm(data, *, n_waves: int | None = None, alpha: float = 0.05) -> Ricl
     n = len(wide)
     description = riclpm_description(n_waves)
     model = semopy.Model(description)
-    # one BLAS thread: the model's matrices are small, and with more threads
-    # a busy machine (or a test run beside other notebooks) makes each fit
-    # up to ten times slower while the numbers stay the same
-    with warnings.catch_warnings(), threadpool_limits(limits=1, user_api="blas"):
+    # one thread: the model's matrices are small, and with more threads a busy
+    # machine makes each fit up to ten times slower; and the optimiser stops at
+    # slightly different points (fifth digit) with different thread counts, so
+    # one thread also keeps the result the same in any process (joblib workers)
+    with warnings.catch_warnings(), threadpool_limits(limits=1):
         warnings.simplefilter("ignore")
         res = model.fit(cov=cov, n_samples=n, solver="L-BFGS-B")
         est = model.inspect()
