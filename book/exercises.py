@@ -13,6 +13,7 @@ Not yet. Hint: ...
 
 from __future__ import annotations
 
+import functools
 import math
 import numbers
 from collections.abc import Callable
@@ -81,6 +82,13 @@ def _study(study: Study | None) -> Study:
     return study
 
 
+def _seed(study: Study) -> int:
+    """The seed of a simulated study, for exercises that simulate from it."""
+    if study.seed is None:
+        raise ValueError("this exercise needs a simulated study with a seed")
+    return int(study.seed)
+
+
 def check(label: str, answer, *, study: Study | None = None) -> CheckResult:
     """Check a numeric answer to a coding exercise, without revealing the answer.
 
@@ -141,6 +149,27 @@ def answer_key(study: Study | None = None) -> pd.DataFrame:
 
 
 # --------------------------------------------------------------------------
+# chapter: The therapeutic alliance
+
+
+@_register(
+    "ex-al-subscales",
+    chapter="alliance",
+    question="What is the within-patient correlation of the goal and bond subscales of the WAI-SR?",
+    # within_correlation is exact arithmetic on the data; the tolerance accepts the value
+    # read off the chapter's table (three decimals) or rounded to two.
+    tolerance=0.005,
+    hint="within_correlation(sessions, 'wai_goal', 'wai_bond') from book.decompose, the r "
+    "column; the plain correlation of the two columns mixes in the differences between "
+    "patients.",
+)
+def _al_subscales(study: Study) -> float:
+    from book.decompose import within_correlation
+
+    return float(within_correlation(study.sessions, "wai_goal", "wai_bond")["r"].iloc[0])
+
+
+# --------------------------------------------------------------------------
 # chapter: A simulated therapy study
 
 
@@ -165,9 +194,7 @@ def _completers(study: Study) -> float:
     "look at the share_repaired column of rupture_summary for that study.",
 )
 def _repaired_untrained(study: Study) -> float:
-    if study.seed is None:
-        raise ValueError("this exercise needs a simulated study with a seed")
-    untrained = simulate(SimulationParameters(share_trained=0.0), seed=study.seed)
+    untrained = simulate(SimulationParameters(share_trained=0.0), seed=_seed(study))
     return float(rupture_summary(untrained)["share_repaired"].iloc[0])
 
 
@@ -282,3 +309,67 @@ def _rup_reliability(study: Study) -> float:
     from book.ruptures import reliable_change_threshold
 
     return float(reliable_change_threshold(0.6, 0.80))
+
+
+# --------------------------------------------------------------------------
+# chapter: What can therapists do?
+
+
+@functools.lru_cache(maxsize=64)
+def _trial_share(seed: int) -> float:
+    # Depends only on the seed, so one computation serves every check of a study
+    # (book.classroom computes each student's key more than once in its tests).
+    from book.experiment import simulate_training_trials
+
+    planned = SimulationParameters(n_therapists=60, patients_per_therapist=20)
+    trials = simulate_training_trials(planned, seeds=range(seed, seed + 50))
+    return float((trials["p"] < 0.05).mean())
+
+
+@_register(
+    "ex-ther-trial",
+    chapter="therapists",
+    question="In 50 simulated trials with 60 therapists (half trained) and 20 patients each, "
+    "seeds from your study's seed on, what share find the training effect at p < .05?",
+    # The 50 trials are fixed by the seeds, so the share is an exact multiple of 1/50
+    # (one second to compute). The tolerance accepts rounding to two decimals and is
+    # below half a step, so one trial more or fewer is not accepted.
+    tolerance=0.005,
+    hint="simulate_training_trials(SimulationParameters(n_therapists=60, "
+    "patients_per_therapist=20), seeds=range(study.seed, study.seed + 50)), then the share "
+    "of its p column below .05, as a proportion between 0 and 1.",
+)
+def _ther_trial(study: Study) -> float:
+    return _trial_share(_seed(study))
+
+
+# --------------------------------------------------------------------------
+# chapter: Designing a study
+
+
+@functools.lru_cache(maxsize=64)
+def _moderation_power_400(seed: int) -> float:
+    from book.power import design_grid, run_design_study
+
+    designs = design_grid(n_patients=[400, 800], n_sessions=12)
+    table = run_design_study(designs, n_reps=200, estimators="within_iip", seed=seed, n_jobs=1)
+    row = table.query("term == 'alliance_within:iip_z' and n_patients == 400")
+    return float(row["power"].iloc[0])
+
+
+@_register(
+    "ex-design-moderation",
+    chapter="study_design",
+    question="With 12 sessions, 200 replications and your study's seed, what power does "
+    "run_design_study give for the moderation (within_iip) with 400 patients?",
+    # run_design_study's result depends only on the seed, the designs and n_reps (not
+    # on n_jobs), so the power is an exact multiple of 1/200 (two seconds to compute).
+    # The tolerance accepts the three decimals the chapter prints and is below half a
+    # step, so one replication more or fewer is not accepted.
+    tolerance=0.001,
+    hint="run_design_study(design_grid(n_patients=[400, 800], n_sessions=12), n_reps=200, "
+    "estimators='within_iip', seed=study.seed); the power of the term "
+    "alliance_within:iip_z in the row with 400 patients, as a proportion.",
+)
+def _design_moderation(study: Study) -> float:
+    return _moderation_power_400(_seed(study))

@@ -1,5 +1,6 @@
 """Self-checks of coding exercises, and a dataset and answer key per student."""
 
+import dataclasses
 import math
 
 import pandas as pd
@@ -30,12 +31,29 @@ def test_reference_answer_is_accepted_and_a_wrong_one_gets_a_hint(canonical, lab
         assert f"{reference:.{digits}f}" not in repr(wrong)
 
 
-def test_check_uses_the_students_own_study():
-    a, b = simulate(seed=101), simulate(seed=202)
-    ex = EXERCISES["ex-sim-completers"]
+@pytest.fixture(scope="module")
+def two_students():
+    return simulate(seed=101), simulate(seed=303)
+
+
+# Exercises whose answer is computed from the student's study: from its data
+# (completers, subscales) or from its seed (the two Monte Carlo exercises).
+@pytest.mark.parametrize(
+    "label", ["ex-sim-completers", "ex-al-subscales", "ex-ther-trial", "ex-design-moderation"]
+)
+def test_check_uses_the_students_own_study(two_students, label):
+    a, b = two_students
+    ex = EXERCISES[label]
     ra, rb = ex.compute(a), ex.compute(b)
     assert abs(ra - rb) > ex.tolerance, "pick seeds whose answers differ"
-    assert check("ex-sim-completers", ra, study=a) and not check("ex-sim-completers", ra, study=b)
+    assert check(label, ra, study=a) and not check(label, ra, study=b)
+
+
+@pytest.mark.parametrize("label", ["ex-sim-ruptures", "ex-ther-trial", "ex-design-moderation"])
+def test_exercises_that_simulate_need_the_studys_seed(canonical, label):
+    unseeded = dataclasses.replace(canonical, seed=None)
+    with pytest.raises(ValueError, match="needs a simulated study with a seed"):
+        check(label, 0.5, study=unseeded)
 
 
 def test_check_bad_input(canonical):

@@ -58,3 +58,22 @@ def test_every_exercise_named_in_the_plan_exists():
 def test_every_chapter_is_in_the_objectives_table():
     for name in _toc_chapters():
         assert f"{{doc}}`chapters/{name}`" in GUIDE, f"{name} missing from the guide"
+
+
+def test_every_self_check_is_announced_and_used_in_its_chapter():
+    """The exercise tells the reader how to check; the solution checks and prints "Correct."."""
+    chapters = _chapter_labels()
+    for label, exercise in EXERCISES.items():
+        assert chapters.get(label) == exercise.chapter, (
+            f"{label} is registered for {exercise.chapter}, found in {chapters.get(label)}"
+        )
+        nb = nbformat.read(ROOT / "chapters" / f"{exercise.chapter}.ipynb", as_version=4)
+        call = f'check("{label}"'
+        markdown = "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+        assert call in markdown, f"the text of {label} does not mention {call}...)"
+        cells = [c for c in nb.cells if c.cell_type == "code" and call in c.source]
+        assert cells, f"no solution of {label} ends with {call}...)"
+        last = cells[-1].outputs[-1]
+        assert last.get("data", {}).get("text/plain") == "Correct.", (
+            f"the stored output of {label}'s check is not 'Correct.': {last}"
+        )
