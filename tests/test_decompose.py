@@ -55,6 +55,25 @@ def test_icc_matches_pingouin_on_balanced_data():
     assert ours["n0"] == 6
 
 
+def test_icc_equals_the_reml_random_intercept_model_on_balanced_data():
+    """The model the study explorer's ICC stands in for: a random-intercept model.
+
+    With balanced groups and MS_B > MS_W, the ANOVA variance components are the
+    REML estimates (Searle, Casella & McCulloch 1992, ch. 3), so the ICC equals
+    the one from statsmodels' MixedLM fitted by REML. The tolerances are those
+    of MixedLM's optimiser, which stops about 1e-5 short of the exact optimum
+    here (1.5e-5 in the ICC); a wrong formula (e.g. MS_B
+    in place of MS_B - MS_W) misses by more than 1e-2."""
+    rng = np.random.default_rng(12)
+    d = one_way(rng, [8] * 40, rho=0.5)
+    ours = icc(d, "x").iloc[0]
+    fit = smf.mixedlm("x ~ 1", d, groups=d["patient_id"]).fit(reml=True)
+    var_b, var_w = float(fit.cov_re.iloc[0, 0]), float(fit.scale)
+    assert ours["var_between"] == pytest.approx(var_b, rel=1e-4)
+    assert ours["var_within"] == pytest.approx(var_w, rel=1e-4)
+    assert ours["icc"] == pytest.approx(var_b / (var_b + var_w), abs=1e-4)
+
+
 def test_icc_variance_components_add_up():
     rng = np.random.default_rng(3)
     d = one_way(rng, rng.integers(2, 12, size=40), rho=0.6)
