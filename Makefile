@@ -59,13 +59,13 @@ book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings a
 
 book-student: $(STAMP)  ## build the student edition (no solutions) into _build/student/_build/html
 	rm -rf _build/student-src _build/student
-	$(BIN)/python -m book.editions student . _build/student-src
+	$(BIN)/python -m tools.editions student . _build/student-src
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
 student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
-	$(BIN)/python -m book.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
+	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
 
 test: lint unit nbval build-strict book-student site browser  ## run every check (see README.md)
 	@echo "make test: all checks passed"
@@ -73,10 +73,10 @@ test: lint unit nbval build-strict book-student site browser  ## run every check
 # --- the checks ------------------------------------------------------------------
 lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check book tests benchmarks
+	$(BIN)/ruff format --check book tools tests benchmarks
 
 unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
-	$(BIN)/python -m pytest tests book --doctest-modules -n 2 \
+	$(BIN)/python -m pytest tests book tools --doctest-modules -n 2 \
 	  --ignore=tests/site --ignore=tests/browser
 
 nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
@@ -108,7 +108,7 @@ lab: $(STAMP)  ## JupyterLab in the book's environment
 	$(BIN)/jupyter lab
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
-	$(BIN)/python -m book.data data
+	$(BIN)/python -m book.datasets data
 
 notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (refresh stored outputs)
 	for nb in $(CHAPTERS); do \

@@ -9,9 +9,9 @@ rows (everything is vectorised with pandas group-bys; no Python loop over patien
 
 from timing import machine, median_seconds
 
-from book.decompose import icc, person_mean_center, person_trends, within_correlation
-from book.parameters import SimulationParameters
-from book.simulate import simulate
+from book.estimation.decomposition import icc, person_mean_center, person_trends, within_correlation
+from book.simulation.engine import simulate
+from book.simulation.parameters import SimulationParameters
 
 
 def calls(sessions):

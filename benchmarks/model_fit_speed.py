@@ -14,9 +14,9 @@ import warnings
 
 from timing import machine
 
-from book.data import load_study
-from book.models import fit_lagged_model
-from book.riclpm import fit_riclpm
+from book.datasets.canonical import load_study
+from book.estimation.multilevel import fit_lagged_model
+from book.estimation.riclpm import fit_riclpm
 
 
 def timed(fn, repeats):

@@ -26,9 +26,9 @@ import time
 
 from timing import machine
 
-from book.fixed_effects import fit_within, within_regression
-from book.power import replicate_designs, simulate_panels
-from book.simulate import simulate
+from book.estimation.within import fit_within, within_regression
+from book.montecarlo.runner import replicate_designs, simulate_panels
+from book.simulation.engine import simulate
 
 
 def best_rate(fn, n, repeats):

@@ -11,11 +11,11 @@ import io
 import numpy as np
 from timing import machine, median_seconds
 
-from book.data import load_study
-from book.parameters import SimulationParameters
-from book.ruptures import below_cutoff, below_own_mean, detection_curve, reliable_drop
-from book.session_file import read_sessions
-from book.simulate import simulate
+from book.datasets.canonical import load_study
+from book.practice.ruptures import below_cutoff, below_own_mean, detection_curve, reliable_drop
+from book.practice.session_file import read_sessions
+from book.simulation.engine import simulate
+from book.simulation.parameters import SimulationParameters
 
 
 def show(label, fn, repeats):

@@ -7,8 +7,8 @@ session rows in under 2 s.
 
 from timing import machine, median_seconds
 
-from book.parameters import SimulationParameters
-from book.simulate import simulate
+from book.simulation.engine import simulate
+from book.simulation.parameters import SimulationParameters
 
 
 def main():

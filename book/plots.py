@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 import seaborn as sns
 
-from book.study import Study
+from book.simulation.study import Study
 
 __all__ = ["OKABE_ITO", "set_style", "plot_trajectories", "plot_alliance_parts"]
 
@@ -56,7 +56,7 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
     Parameters
     ----------
     study : Study
-        A study from :func:`book.simulate.simulate` or :func:`book.data.load_study`.
+        A study from :func:`book.simulation.simulate` or :func:`book.datasets.load_study`.
     patient_ids : sequence of int
         The patients to draw, one panel column each (at most 6).
     mark_ruptures : bool, default True
@@ -69,7 +69,7 @@ def plot_trajectories(study: Study, patient_ids, *, mark_ruptures: bool = True):
 
     Examples
     --------
-    >>> from book.simulate import simulate
+    >>> from book.simulation.engine import simulate
     >>> fig = plot_trajectories(simulate(seed=1), [1, 2, 3])
     >>> [ax.get_title() for ax in fig.axes[:3]]
     ['patient 1', 'patient 2', 'patient 3']

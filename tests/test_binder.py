@@ -28,7 +28,7 @@ from booksite import ROOT, code_cells, imported_modules, python_source, toc_note
 
 REQUIREMENTS = ROOT / "requirements.txt"
 NOTEBOOKS = toc_notebooks()
-PACKAGE_FILES = sorted((ROOT / "book").glob("*.py"))
+PACKAGE_FILES = sorted((ROOT / "book").rglob("*.py")) + sorted((ROOT / "tools").rglob("*.py"))
 
 
 def _normalize(name: str) -> str:
@@ -121,7 +121,7 @@ def unmet_imports(modules: set[str], pins: dict[str, str]) -> dict[str, str]:
     providers = _providers()
     unmet = {}
     for module in sorted(modules):
-        if module in sys.stdlib_module_names or module == "book":
+        if module in sys.stdlib_module_names or module in ("book", "tools"):
             continue
         dists = {_normalize(d) for d in providers.get(module, [])}
         if not dists:

@@ -6,7 +6,7 @@ from pathlib import Path
 import nbformat
 import yaml
 
-from book.exercises import EXERCISES
+from book.teaching.exercises import EXERCISES
 
 ROOT = Path(__file__).resolve().parent.parent
 GUIDE = (ROOT / "instructors.md").read_text()

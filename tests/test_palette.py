@@ -169,7 +169,7 @@ def own_colours(code: str) -> list[str]:
 def _code_by_file():
     for nb in toc_notebooks():
         yield nb.relative_to(ROOT).as_posix(), code_cells(nb)
-    for path in sorted((ROOT / "book").glob("*.py")):
+    for path in sorted((ROOT / "book").rglob("*.py")):
         if path.name != "plots.py":  # where the palette is defined
             yield path.relative_to(ROOT).as_posix(), [path.read_text()]
 

@@ -5,7 +5,7 @@ slopes the reader sets: how next-session symptoms differ between patients whose
 *average* alliance differs (the between-patient slope, trait-like), and how they
 move when a patient's alliance is above *their own* average (the within-patient
 slope, state-like). :func:`level_slopes` splits the alliance with
-:func:`book.decompose.person_mean_center` and fits the between-patient,
+:func:`book.estimation.decomposition.person_mean_center` and fits the between-patient,
 within-patient and pooled lines; the explorer draws all three, so the two
 levels can be made to disagree in sign.
 
@@ -23,7 +23,7 @@ import pandas as pd
 import scipy.stats
 from matplotlib.collections import LineCollection
 
-from book.decompose import person_mean_center
+from book.estimation.decomposition import person_mean_center
 from book.plots import COLORS
 from book.widgets.explorer import Explorer, slider
 
@@ -127,7 +127,7 @@ def two_level_sample(
 def level_slopes(data: pd.DataFrame, x: str, y: str, *, by: str = "patient_id") -> pd.DataFrame:
     """The between-patient, within-patient and pooled least-squares slopes of ``y`` on ``x``.
 
-    After splitting both columns with :func:`book.decompose.person_mean_center`:
+    After splitting both columns with :func:`book.estimation.decomposition.person_mean_center`:
 
     - **between**: ordinary least squares of the patient means of ``y`` on the
       patient means of ``x``, one point per patient;

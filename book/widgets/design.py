@@ -1,21 +1,21 @@
 r"""Study design, explored: patients and sessions in; power for the effect and its moderation out.
 
 The power of the fixed-effects estimators of the chapter "Designing a study"
-(:data:`book.power.ESTIMATORS` ``"within"`` and ``"within_iip"``) is looked
+(:data:`book.montecarlo.runner.ESTIMATORS` ``"within"`` and ``"within_iip"``) is looked
 up in a grid of designs computed once, on the first call, by Monte Carlo
 (:func:`power_lookup`), and kept for the session; moving a slider only reads
 the table and redraws.
 
 The grid is cheap because its designs share simulated patients: ``n_reps``
 studies of the largest design (640 patients, 20 sessions) are simulated once
-with :func:`book.power.simulate_panels`, and the design with :math:`N`
+with :func:`book.montecarlo.runner.simulate_panels`, and the design with :math:`N`
 patients and :math:`T` sessions is the first :math:`N` patients (whole
 therapists) and the first :math:`T` sessions of each of them. The simulator is
 causal, a session depending only on earlier ones, so the first :math:`T`
 sessions of a longer treatment are a study of :math:`T` sessions; and the
 shared draws (common random numbers) make the power curves smooth. Power,
 bias and their Monte Carlo standard errors come from
-:func:`book.power.summarize_replications`, as in the chapter.
+:func:`book.montecarlo.runner.summarize_replications`, as in the chapter.
 
 >>> from book.widgets.design import design_explorer
 >>> explorer = design_explorer()                       # the first call builds the grid
@@ -36,9 +36,9 @@ import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 
-from book.parameters import SimulationParameters
+from book.montecarlo.runner import ESTIMATORS, simulate_panels, summarize_replications, true_effects
 from book.plots import COLORS
-from book.power import ESTIMATORS, simulate_panels, summarize_replications, true_effects
+from book.simulation.parameters import SimulationParameters
 from book.widgets.explorer import Explorer
 
 __all__ = ["DesignExplorer", "PATIENTS", "SESSIONS", "design_explorer", "power_lookup"]
@@ -84,7 +84,7 @@ def power_lookup(
     n_reps : int, default 100
         Simulated studies per design.
     seed : int, default 2022
-        Seed of :func:`book.power.simulate_panels`.
+        Seed of :func:`book.montecarlo.runner.simulate_panels`.
     patients : sequence of int, default PATIENTS
         Patients per study, multiples of ``params.patients_per_therapist``.
     sessions : sequence of int, default SESSIONS
@@ -96,13 +96,13 @@ def power_lookup(
         Significance level of the tests.
     replications : bool, default False
         Return every estimate instead (the table
-        :func:`book.power.summarize_replications` summarizes).
+        :func:`book.montecarlo.runner.summarize_replications` summarizes).
 
     Returns
     -------
     pandas.DataFrame
         One row per design, estimator and term (the columns of
-        :func:`book.power.summarize_replications`, with ``n_patients`` and
+        :func:`book.montecarlo.runner.summarize_replications`, with ``n_patients`` and
         ``n_sessions``); with ``replications=True``, one row per design,
         replication, estimator and term.
 

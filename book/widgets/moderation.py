@@ -1,7 +1,7 @@
 r"""Moderation, explored: one patient's IIP in, that patient's expected alliance effect out.
 
 The lagged model is fitted once (by default the detrended
-:func:`book.models.fit_lagged_model` on the canonical study, as in the
+:func:`book.estimation.fit_lagged_model` on the canonical study, as in the
 moderation chapter). Moving the slider only evaluates
 
 .. math::
@@ -9,10 +9,10 @@ moderation chapter). Moving the slider only evaluates
     \hat\theta(m) = \hat b_W + \hat b_{W\times I}\,(m - c), \qquad
     \mathrm{SE}^2(m) = V_{WW} + (m-c)^2 V_{II} + 2(m-c) V_{WI},
 
-with :func:`book.moderation.simple_slopes`: arithmetic on the stored estimates
+with :func:`book.estimation.moderation.simple_slopes`: arithmetic on the stored estimates
 and their covariance, never a refit. The left panel shows the effect across
 IIP with its 95% band and the Johnson-Neyman region
-(:func:`book.moderation.johnson_neyman`); the right panel what it means for
+(:func:`book.estimation.moderation.johnson_neyman`); the right panel what it means for
 that patient: the expected change in next-session BDI-II after a session
 better or worse than the patient's usual alliance.
 
@@ -30,11 +30,11 @@ from __future__ import annotations
 import numpy as np
 from matplotlib.patches import Polygon
 
-from book.models import LaggedModelResult, fit_lagged_model
-from book.moderation import johnson_neyman, simple_slopes
+from book.estimation.moderation import johnson_neyman, simple_slopes
+from book.estimation.multilevel import LaggedModelResult, fit_lagged_model
 from book.plots import COLORS
-from book.simulate import true_effects
-from book.study import Study
+from book.simulation.engine import true_effects
+from book.simulation.study import Study
 from book.widgets.explorer import Explorer, slider
 
 __all__ = ["ModerationExplorer", "moderation_explorer"]
@@ -54,14 +54,14 @@ class ModerationExplorer(Explorer):
     Parameters
     ----------
     fit : LaggedModelResult
-        A fit of :func:`book.models.fit_lagged_model` (with the interaction).
+        A fit of :func:`book.estimation.fit_lagged_model` (with the interaction).
     study : Study, optional
         The simulated study the model was fitted to; its true effect is drawn
         as a dashed line.
     iip : float, optional
         Starting IIP; by default the mean the model centred IIP at, exactly
         (not rounded to the slider's step), so that the explorer starts at the
-        simple slope at the mean of :func:`book.moderation.simple_slopes`.
+        simple slope at the mean of :func:`book.estimation.moderation.simple_slopes`.
 
     Attributes
     ----------
@@ -69,7 +69,7 @@ class ModerationExplorer(Explorer):
         The simple slope at the chosen IIP (BDI-II points per WAI-SR point).
     significant : bool
         Whether its 95% confidence interval excludes zero.
-    johnson_neyman : book.moderation.JohnsonNeyman
+    johnson_neyman : book.estimation.moderation.JohnsonNeyman
     true_slope : float or None
         The true effect at the chosen IIP, when ``study`` has a truth.
     """
@@ -83,7 +83,7 @@ class ModerationExplorer(Explorer):
     def __init__(self, fit: LaggedModelResult, *, study: Study | None = None, iip=None):
         if not isinstance(fit, LaggedModelResult):
             raise TypeError(
-                f"fit must come from book.models.fit_lagged_model, got {type(fit).__name__}"
+                f"fit must come from book.estimation.fit_lagged_model, got {type(fit).__name__}"
             )
         if fit.direction != "alliance_to_symptoms":
             raise ValueError("the explorer shows the alliance -> symptoms model; refit with it")
@@ -285,7 +285,7 @@ def moderation_explorer(
     (0.39, False)
     """
     if fit is None:
-        from book.data import load_study
+        from book.datasets.canonical import load_study
 
         study = load_study() if study is None else study
         fit = fit_lagged_model(study, detrend=True)

@@ -6,10 +6,10 @@ patient's own level, :math:`y_{it} = \mu_i + s_{it}` with
 distribution, and an alliance that does not act on them, for the chosen number
 of patients. It then fits the book's lagged fixed-effects model,
 ``bdi_next ~ bdi + alliance_within + C(patient_id)``
-(:func:`book.fixed_effects.within_regression`), to the first 3, 4, ..., 30
+(:func:`book.estimation.within.within_regression`), to the first 3, 4, ..., 30
 sessions of the same patients. The symptom coefficient is the within
 (person-mean-centred) estimate of :math:`\rho`, drawn against the truth and the
-exact large-sample value of Nickell (1981), :func:`book.nickell.nickell_bias`
+exact large-sample value of Nickell (1981), :func:`book.estimation.nickell.nickell_bias`
 (an alliance unrelated to the symptoms leaves that limit unchanged). The
 random draws are made once, so moving a slider changes the parameters and
 nothing else.
@@ -29,8 +29,8 @@ import numbers
 
 import numpy as np
 
-from book.fixed_effects import within_regression
-from book.nickell import nickell_bias
+from book.estimation.nickell import nickell_bias
+from book.estimation.within import within_regression
 from book.plots import COLORS
 from book.widgets.explorer import Explorer, slider
 
@@ -141,12 +141,12 @@ class NickellExplorer(Explorer):
     estimate, std_error : float
         The within estimate of the autoregression at the chosen number of
         sessions (the ``bdi`` coefficient of
-        :func:`book.fixed_effects.within_regression`), and its classical SE.
+        :func:`book.estimation.within.within_regression`), and its classical SE.
     estimates : numpy.ndarray
         The within estimate for every number of sessions in :attr:`session_grid`
         (the same patients, their first sessions).
     exact_bias, approximate_bias : float
-        :func:`book.nickell.nickell_bias` at the chosen setting.
+        :func:`book.estimation.nickell.nickell_bias` at the chosen setting.
     """
 
     title = "Dynamic panel (Nickell) bias"

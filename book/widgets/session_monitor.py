@@ -1,8 +1,8 @@
 """A session monitor: one patient's alliance scores, a rupture rule and its alerts.
 
 The reader types a patient's scores (one per session) or uploads a CSV file
-(read with :func:`book.session_file.read_sessions`), picks a rule from
-:mod:`book.ruptures` and its threshold, and sees the trajectory with the
+(read with :func:`book.practice.session_file.read_sessions`), picks a rule from
+:mod:`book.practice.ruptures` and its threshold, and sees the trajectory with the
 alerts marked and the reason for each. :func:`session_monitor_explorer` makes
 one (``chapters/ruptures``).
 
@@ -25,9 +25,9 @@ from dataclasses import replace
 import ipywidgets as widgets
 import pandas as pd
 
-from book.ruptures import RULES, detect, plot_alerts
-from book.scales import SCALES, get_scale
-from book.session_file import SessionFileError, read_sessions, scores_from_text
+from book.practice.ruptures import RULES, detect, plot_alerts
+from book.practice.scales import SCALES, get_scale
+from book.practice.session_file import SessionFileError, read_sessions, scores_from_text
 from book.widgets import QuietUpdates, figure_png, new_figure
 
 __all__ = ["DEFAULT_SCORES", "TRY_THIS", "SessionMonitor", "session_monitor_explorer"]
@@ -74,9 +74,9 @@ class SessionMonitor(QuietUpdates):
     scores : str, default DEFAULT_SCORES
         Scores typed in the text box at the start, session 1 first.
     rule : str, default "reliable-drop"
-        A key of :data:`book.ruptures.RULES`.
+        A key of :data:`book.practice.ruptures.RULES`.
     scale : str, default "wai-sr"
-        A key of :data:`book.scales.SCALES`.
+        A key of :data:`book.practice.scales.SCALES`.
 
     Attributes
     ----------
@@ -368,9 +368,9 @@ def session_monitor_explorer(
     scores : str, default DEFAULT_SCORES
         Scores typed in the text box at the start, session 1 first.
     rule : str, default "reliable-drop"
-        A key of :data:`book.ruptures.RULES`.
+        A key of :data:`book.practice.ruptures.RULES`.
     scale : str, default "wai-sr"
-        A key of :data:`book.scales.SCALES`.
+        A key of :data:`book.practice.scales.SCALES`.
 
     Returns
     -------

@@ -3,10 +3,10 @@
 Five sliders set the trait-like SD, the within-patient SD, the autoregression of
 the session-to-session fluctuations, the alliance's effect on next-session
 symptoms and its moderation by interpersonal problems. Every update simulates
-the whole study again with :func:`book.simulate.simulate` (same seed, so the same
+the whole study again with :func:`book.simulation.simulate` (same seed, so the same
 patients), draws four patients' alliance and symptoms, and splits the variance
 of the observed alliance into between and within patients
-(:func:`book.decompose.icc`) beside the split the parameters imply.
+(:func:`book.estimation.decomposition.icc`) beside the split the parameters imply.
 
 >>> from book.widgets.study import study_explorer
 >>> explorer = study_explorer()
@@ -21,10 +21,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from book.decompose import icc
-from book.parameters import SimulationParameters
+from book.estimation.decomposition import icc
 from book.plots import COLORS, OKABE_ITO
-from book.simulate import CANONICAL_SEED, simulate, true_effects
+from book.simulation.engine import CANONICAL_SEED, simulate, true_effects
+from book.simulation.parameters import SimulationParameters
 from book.widgets.explorer import Explorer, slider
 
 __all__ = ["StudyExplorer", "study_explorer"]
@@ -54,7 +54,7 @@ class StudyExplorer(Explorer):
     **values
         Starting values of the controls (``trait_sd``, ``state_sd``, ``rho``,
         ``effect``, ``moderation``); the defaults are those of
-        :class:`~book.parameters.SimulationParameters`.
+        :class:`~book.simulation.parameters.SimulationParameters`.
 
     Attributes
     ----------
@@ -67,7 +67,7 @@ class StudyExplorer(Explorer):
     icc_parameters : float
         :math:`\\sigma_\\tau^2 / (\\sigma_\\tau^2 + \\sigma_A^2)` from the sliders.
     icc_table : pandas.DataFrame
-        :func:`book.decompose.icc` of the observed WAI-SR.
+        :func:`book.estimation.decomposition.icc` of the observed WAI-SR.
     icc_estimate : float
     true_effects : dict
         The true effect of a better-than-usual alliance on next-session BDI-II,

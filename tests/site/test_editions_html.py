@@ -14,7 +14,7 @@ from pathlib import Path
 import nbformat
 import pytest
 
-from book.editions import solution_code, solution_texts
+from tools.editions import solution_code, solution_texts
 
 ROOT = Path(__file__).resolve().parents[2]
 FULL = ROOT / "_build" / "html"

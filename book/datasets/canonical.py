@@ -1,0 +1,397 @@
+"""The committed canonical study: writing it, describing it and loading it.
+
+``make data`` runs ``python -m book.datasets.canonical``, which simulates the canonical
+study and writes ``data/``: the observed tables, the ground truth apart in
+``data/truth/``, a Frictionless-style ``datapackage.json`` (schema, units,
+ranges, the parameters and seed, the package version, a sha256 of every file)
+and the human codebook ``data/README.md``. :func:`load_study` reads it back and
+checks it against the codebook and the hashes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from book import __version__
+from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES, Field
+from book.simulation.engine import CANONICAL_SEED, simulate
+from book.simulation.parameters import SimulationParameters, describe_parameters
+from book.simulation.study import Study, Truth
+
+__all__ = ["DATA_DIR", "DataValidationError", "load_study", "write_study"]
+
+#: Where the canonical study lives: ``data/`` at the top of the repository.
+DATA_DIR = Path(__file__).resolve().parents[2] / "data"
+
+_FLOAT_FORMAT = "%.6g"
+_PRIMARY_KEYS = {
+    "therapists": ["therapist_id"],
+    "patients": ["patient_id"],
+    "sessions": ["patient_id", "session"],
+    "truth_patients": ["patient_id"],
+    "truth_sessions": ["patient_id", "session"],
+    "truth_ruptures": ["patient_id", "session"],
+}
+_DESCRIPTIONS = {
+    "therapists": "Therapists and their training (observed).",
+    "patients": "Intake measures and attendance, one row per patient (observed).",
+    "sessions": "Symptoms before and alliance after each attended session (observed).",
+    "truth_patients": "Latent patient-level quantities (ground truth, not observable).",
+    "truth_sessions": "Latent alliance and symptoms and their parts, every planned session "
+    "(ground truth, not observable).",
+    "truth_ruptures": "Rupture events and their repair (ground truth, not observable).",
+}
+
+
+class DataValidationError(ValueError):
+    """A committed data file does not match its codebook or its recorded hash."""
+
+
+# --------------------------------------------------------------------------
+# writing
+
+
+def _tables(study: Study) -> dict[str, pd.DataFrame]:
+    tables = {
+        "therapists": study.therapists,
+        "patients": study.patients,
+        "sessions": study.sessions,
+    }
+    if study.truth is not None:
+        tables |= {
+            "truth_patients": study.truth.patients,
+            "truth_sessions": study.truth.sessions,
+            "truth_ruptures": study.truth.ruptures,
+        }
+    return tables
+
+
+def _csv_bytes(frame: pd.DataFrame) -> bytes:
+    text = frame.to_csv(index=False, float_format=_FLOAT_FORMAT, na_rep="", lineterminator="\n")
+    return text.encode("utf-8")
+
+
+def write_study(study: Study, directory: str | Path) -> dict:
+    """Write a simulated study as CSV files with ``datapackage.json`` and a codebook.
+
+    Parameters
+    ----------
+    study : Study
+        A simulated study (with ``truth`` and ``seed``).
+    directory : str or pathlib.Path
+        Where to write; created if missing. Existing files are replaced.
+
+    Returns
+    -------
+    dict
+        The data package descriptor that was written.
+    """
+    if not isinstance(study, Study) or study.truth is None or study.seed is None:
+        raise ValueError(
+            "write_study needs a simulated Study (with truth and seed), "
+            "such as the one book.simulation.simulate returns"
+        )
+    directory = Path(directory)
+    resources = []
+    for name, frame in _tables(study).items():
+        _check_columns(name, frame)
+        data = _csv_bytes(frame)
+        path = directory / TABLE_FILES[name]
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
+        resources.append(_resource(name, data, len(frame)))
+    package = _package(study, resources)
+    (directory / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n")
+    (directory / "README.md").write_text(codebook_markdown(package))
+    return package
+
+
+def _check_columns(name: str, frame: pd.DataFrame) -> None:
+    expected = [f.name for f in TABLES[name]]
+    if list(frame.columns) != expected:
+        raise DataValidationError(
+            f"table {name!r} has columns {list(frame.columns)}, the codebook lists {expected}"
+        )
+
+
+def _resource(name: str, data: bytes, rows: int) -> dict:
+    return {
+        "name": name,
+        "path": TABLE_FILES[name],
+        "profile": "tabular-data-resource",
+        "role": "observed" if name in OBSERVED else "ground truth",
+        "description": _DESCRIPTIONS[name],
+        "format": "csv",
+        "mediatype": "text/csv",
+        "encoding": "utf-8",
+        "bytes": len(data),
+        "rows": rows,
+        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
+        "schema": {
+            "fields": [f.to_schema() for f in TABLES[name]],
+            "primaryKey": _PRIMARY_KEYS[name],
+            "missingValues": [""],
+        },
+    }
+
+
+def _package(study: Study, resources: list[dict]) -> dict:
+    return {
+        "profile": "tabular-data-package",
+        "name": "alliance-simulated-study",
+        "title": "A simulated session-by-session psychotherapy study with ground truth",
+        "description": (
+            "Weekly sessions of therapists and patients: symptoms (BDI-II) before and "
+            "alliance (WAI-SR) after each session, intake measures, and the latent ground "
+            "truth that generated them. Simulated by book.simulation.simulate; "
+            "not real patients."
+        ),
+        "version": __version__,
+        "licenses": [
+            {
+                "name": "CC-BY-4.0",
+                "path": "https://creativecommons.org/licenses/by/4.0/",
+                "title": "Creative Commons Attribution 4.0",
+            }
+        ],
+        "created_by": {
+            "package": "book",
+            "version": __version__,
+            "function": "book.simulation.simulate",
+        },
+        "simulation": {"seed": study.seed, "parameters": study.truth.params.to_dict()},
+        "resources": resources,
+    }
+
+
+def codebook_markdown(package: dict) -> str:
+    """The human-readable codebook (``data/README.md``) for a data package."""
+    lines = [
+        "# Data: the canonical simulated study",
+        "",
+        "<!-- Generated by `make data` (python -m book.datasets). Do not edit by hand. -->",
+        "",
+        "Simulated, not real patients: the study the book analyses, made by",
+        f"`book.simulation.simulate(seed={package['simulation']['seed']})` with the default",
+        f"parameters, package version {package['version']}. Load it with",
+        "`book.datasets.load_study()`, which checks every file against this codebook and",
+        "its sha256 in `datapackage.json`. Regenerate it with `make data`; a test",
+        "regenerates it and fails if any byte differs.",
+        "",
+        "**Timing.** Symptoms (`bdi`) are reported *before* a session and the alliance",
+        "*after* it, so the alliance of session *t* can affect the symptoms of session",
+        "*t* + 1, a week later.",
+        "",
+        "**Missing data.** A missing questionnaire is an empty cell (`bdi`, or `alliance`",
+        "with its subscales and items). Sessions after a patient drops out have no row",
+        "in `sessions.csv`; `patients.csv` records `sessions_attended` and",
+        "`dropped_out`, and the ground truth keeps every planned session.",
+        "",
+        "**Ground truth** (`truth/`) is what no real study observes: the latent trait-like",
+        "and state-like alliance, true effects and rupture events. Use it only to check",
+        "estimates.",
+        "",
+        "## Files",
+        "",
+        "| file | rows | role | description |",
+        "| --- | --- | --- | --- |",
+    ]
+    for res in package["resources"]:
+        lines.append(f"| `{res['path']}` | {res['rows']} | {res['role']} | {res['description']} |")
+    for res in package["resources"]:
+        lines += [
+            "",
+            f"## `{res['path']}`",
+            "",
+            res["description"],
+            "",
+            "| column | type | unit | range | description |",
+            "| --- | --- | --- | --- | --- |",
+        ]
+        for f in res["schema"]["fields"]:
+            c = f["constraints"]
+            lo, hi = c.get("minimum", ""), c.get("maximum", "")
+            rng = f"{lo}–{hi}" if lo != "" or hi != "" else ""
+            if not c["required"]:
+                rng += " (may be empty)"
+            lines.append(
+                f"| `{f['name']}` | {f['type']} | {f.get('unit', '')} | {rng} "
+                f"| {f['description']} |"
+            )
+    params = describe_parameters(SimulationParameters(**package["simulation"]["parameters"]))
+    lines += [
+        "",
+        "## Simulation parameters",
+        "",
+        "| parameter | value | unit | description | source |",
+        "| --- | --- | --- | --- | --- |",
+    ]
+    for row in params.itertuples(index=False):
+        lines.append(
+            f"| `{row.parameter}` | {row.value} | {row.unit} | {row.description} | {row.source} |"
+        )
+    return "\n".join(lines) + "\n"
+
+
+# --------------------------------------------------------------------------
+# loading
+
+
+def load_study(directory: str | Path | None = None, *, truth: bool = True) -> Study:
+    """Load the committed canonical study, validated against its codebook.
+
+    Parameters
+    ----------
+    directory : str or pathlib.Path, optional
+        A folder written by :func:`write_study`; the repository's ``data/``
+        when omitted.
+    truth : bool, default True
+        Also load the ground truth from ``truth/``.
+
+    Returns
+    -------
+    Study
+        The observed tables, the ground truth (if asked for) and the seed.
+
+    Raises
+    ------
+    FileNotFoundError
+        If the folder or one of its files is missing.
+    DataValidationError
+        If a file's sha256 differs from ``datapackage.json`` or a value breaks
+        the codebook; the message lists every problem with its line number.
+
+    Examples
+    --------
+    >>> from book.datasets.canonical import load_study
+    >>> study = load_study()
+    >>> study.seed, len(study.patients)
+    (2022, 240)
+    """
+    directory = Path(DATA_DIR if directory is None else directory)
+    descriptor_path = directory / "datapackage.json"
+    if not descriptor_path.is_file():
+        raise FileNotFoundError(
+            f"no datapackage.json in {directory}; run `make data` to create the canonical study"
+        )
+    package = json.loads(descriptor_path.read_text())
+    by_name = {res["name"]: res for res in package["resources"]}
+    names = OBSERVED + (GROUND_TRUTH if truth else ())
+    tables = {name: _read_table(directory, name, by_name.get(name)) for name in names}
+    params = SimulationParameters(**package["simulation"]["parameters"])
+    truth_obj = None
+    if truth:
+        truth_obj = Truth(
+            patients=tables["truth_patients"],
+            sessions=tables["truth_sessions"],
+            ruptures=tables["truth_ruptures"],
+            params=params,
+        )
+    return Study(
+        therapists=tables["therapists"],
+        patients=tables["patients"],
+        sessions=tables["sessions"],
+        truth=truth_obj,
+        seed=package["simulation"]["seed"],
+    )
+
+
+def _read_table(directory: Path, name: str, resource: dict | None) -> pd.DataFrame:
+    if resource is None:
+        raise DataValidationError(f"datapackage.json has no resource named {name!r}")
+    path = directory / resource["path"]
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} is missing; run `make data` to regenerate data/")
+    data = path.read_bytes()
+    digest = "sha256:" + hashlib.sha256(data).hexdigest()
+    if digest != resource["hash"]:
+        raise DataValidationError(
+            f"{path} does not match the sha256 recorded in datapackage.json "
+            "(edited by hand, or stale?); run `make data` to regenerate data/"
+        )
+    fields = TABLES[name]
+    dtypes = {f.name: _PANDAS_TYPES[f.type] for f in fields}
+    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    problems = validate_table(frame, fields, _PRIMARY_KEYS[name])
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise DataValidationError(f"{path} breaks its codebook:\n  {shown}{more}")
+    return frame
+
+
+_PANDAS_TYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
+
+
+def validate_table(frame: pd.DataFrame, fields: list[Field], key: list[str]) -> list[str]:
+    """Every way a table breaks its codebook, with CSV line numbers.
+
+    Line numbers count the header as line 1, so the first data row is line 2.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from book.datasets.codebook import THERAPISTS
+    >>> bad = pd.DataFrame({"therapist_id": pd.array([1, 0], dtype="Int64"),
+    ...                     "alliance_training": pd.array([True, None], dtype="boolean")})
+    >>> validate_table(bad, THERAPISTS, ["therapist_id"])
+    ['line 3: therapist_id = 0 is below the minimum 1', 'line 3: alliance_training is empty']
+    """
+    expected = [f.name for f in fields]
+    if list(frame.columns) != expected:
+        return [f"columns are {list(frame.columns)}; the codebook lists {expected}"]
+    problems: list[tuple[int, int, str]] = []
+    for order, f in enumerate(fields):
+        col = frame[f.name]
+        empty = col.isna().to_numpy()
+        if f.required:
+            problems += [(i, order, f"{f.name} is empty") for i in np.flatnonzero(empty)]
+        if f.type == "boolean":
+            continue
+        values = col.astype("float64").to_numpy()
+        if f.minimum is not None:
+            problems += [
+                (i, order, f"{f.name} = {_fmt(values[i])} is below the minimum {_fmt(f.minimum)}")
+                for i in np.flatnonzero(~empty & (values < f.minimum))
+            ]
+        if f.maximum is not None:
+            problems += [
+                (i, order, f"{f.name} = {_fmt(values[i])} is above the maximum {_fmt(f.maximum)}")
+                for i in np.flatnonzero(~empty & (values > f.maximum))
+            ]
+    dup = frame.duplicated(subset=key, keep="first").to_numpy()
+    problems += [
+        (i, len(fields), f"duplicate key {key} = {tuple(frame.iloc[i][k] for k in key)}")
+        for i in np.flatnonzero(dup)
+    ]
+    return [f"line {i + 2}: {msg}" for i, _, msg in sorted(problems)]
+
+
+def _fmt(x) -> str:
+    x = float(x)
+    return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+# --------------------------------------------------------------------------
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Regenerate the canonical study: ``python -m book.datasets [DIRECTORY]``."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument(
+        "directory",
+        nargs="?",
+        default=str(DATA_DIR),
+        help="where to write (default: the repository's data/)",
+    )
+    parser.add_argument("--seed", type=int, default=CANONICAL_SEED)
+    args = parser.parse_args(argv)
+    package = write_study(simulate(seed=args.seed), args.directory)
+    for res in package["resources"]:
+        print(f"{res['path']:<22} {res['bytes']:>9} bytes  {res['hash'][:19]}…")

@@ -1,0 +1,605 @@
+r"""The data-generating process of the simulated therapy study.
+
+Therapists treat patients in weekly sessions. Before each session the patient
+reports symptoms (BDI-II); after it, the alliance (WAI-SR). Time index
+:math:`t = 0` is the intake assessment, :math:`t = 1, \dots, T` the sessions.
+
+For patient :math:`i` the latent alliance after session :math:`t` is
+
+.. math::
+
+    A_{it} = \tau_i + \delta (t - 1) + \sigma_A a_{it} + r_{it},
+
+the trait-like level :math:`\tau_i` (the capacity at the outset), a common
+trend :math:`\delta`, a state-like fluctuation :math:`a_{it}` (standardized)
+and the drop :math:`r_{it}` left by ruptures. The latent symptoms before
+session :math:`t` are
+
+.. math::
+
+    S_{it} = \mu_i + \lambda_i t + \sigma_S s_{it},
+
+a patient trajectory (intake level :math:`\mu_i`, slope :math:`\lambda_i`,
+steeper for higher :math:`\tau_i`) and a fluctuation :math:`s_{it}`. The
+fluctuations follow a within-patient cross-lagged process,
+
+.. math::
+
+    a_{it} &= \rho_A a_{i,t-1} + \gamma s_{i,t-1} + u_{it} \\
+    s_{it} &= \rho_S s_{i,t-1} + \beta_i (a_{i,t-1} + r_{i,t-1}/\sigma_A) + v_{it},
+
+so the alliance after one session moves the symptoms reported before the next
+(:math:`\beta_i`, stronger with more interpersonal problems) and symptoms move
+the alliance a session later (:math:`\gamma`). Innovation variances are solved
+per patient so that, without ruptures, :math:`a` and :math:`s` have unit
+stationary variance: ``state_sd`` and ``symptom_state_sd`` are exactly the
+within-patient SDs.
+
+All parameters are in :class:`book.simulation.parameters.SimulationParameters`.
+"""
+
+from __future__ import annotations
+
+import numbers
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from book.simulation.parameters import SimulationParameters
+from book.simulation.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
+
+__all__ = [
+    "CANONICAL_SEED",
+    "SimulatedArrays",
+    "SimulationParameters",
+    "check_dynamics",
+    "simulate",
+    "simulate_arrays",
+    "true_effects",
+]
+
+#: The seed of the canonical study committed in ``data/``.
+CANONICAL_SEED = 2022
+
+# independent random streams, so that changing one part of the model leaves
+# the draws of the others unchanged
+_STREAMS = ("therapists", "baseline", "dynamics", "ruptures", "items", "missing")
+
+
+def simulate(params: SimulationParameters | None = None, *, seed: int) -> Study:
+    """Simulate a session-by-session therapy study with known ground truth.
+
+    Parameters
+    ----------
+    params : SimulationParameters, optional
+        Parameters of the data-generating process; the documented defaults
+        when omitted.
+    seed : int
+        Seed of the random number generator (a non-negative integer). The same
+        parameters and seed always give the same study.
+
+    Returns
+    -------
+    Study
+        Observed tables ``therapists``, ``patients`` and ``sessions`` and the
+        ground truth in ``truth``.
+
+    Examples
+    --------
+    >>> from book.simulation.engine import simulate
+    >>> study = simulate(seed=1)
+    >>> study
+    <Study (simulated): 30 therapists, 240 patients, 2633 sessions>
+    >>> list(study.sessions.columns[:5])
+    ['patient_id', 'session', 'bdi', 'alliance', 'wai_goal']
+    """
+    return _assemble(simulate_arrays(params, seed=seed))
+
+
+@dataclass(frozen=True, repr=False)
+class SimulatedArrays:
+    """One simulated study as arrays, before any table is built.
+
+    The engine's output in the form the Monte Carlo runner needs: arrays of
+    shape ``(patients, sessions)`` (or ``(patients,)``), nothing rounded away
+    but what the questionnaires round. :func:`simulate` builds its tables from
+    exactly these arrays, so the two never disagree.
+
+    Attributes
+    ----------
+    params : SimulationParameters
+        The parameters that generated the study.
+    seed : int
+        Its seed.
+    therapists, people, ruptures, states, latent, attendance : dict of numpy.ndarray
+        The pieces of the data-generating process, by name (see the module notes).
+    items : numpy.ndarray of int8, shape (patients, sessions, 12)
+        WAI-SR item responses 1..5, before missing questionnaires are masked.
+    """
+
+    params: SimulationParameters
+    seed: int
+    therapists: dict
+    people: dict
+    ruptures: dict
+    states: dict
+    latent: dict
+    attendance: dict
+    items: np.ndarray
+
+    def __repr__(self) -> str:
+        n, t = self.items.shape[:2]
+        return f"<SimulatedArrays: {n} patients x {t} sessions, seed {self.seed}>"
+
+    @property
+    def attended(self) -> np.ndarray:
+        """Whether each patient attended each session (False after dropout)."""
+        T = self.params.n_sessions
+        return np.arange(1, T + 1)[None, :] <= self.attendance["last"][:, None]
+
+    def observed(self) -> dict[str, np.ndarray]:
+        """The observed scores as arrays, ``nan`` where missing or after dropout.
+
+        Returns
+        -------
+        dict
+            ``bdi`` (BDI-II before each session, whole points 0..63),
+            ``alliance`` (WAI-SR mean of the 12 items after each session), both of
+            shape ``(patients, sessions)``; ``iip`` (IIP-32 at intake, shape
+            ``(patients,)``).
+
+        Examples
+        --------
+        >>> arrays = simulate_arrays(seed=1)
+        >>> {k: v.shape for k, v in arrays.observed().items()}
+        {'bdi': (240, 12), 'alliance': (240, 12), 'iip': (240,)}
+        """
+        p = self.params
+        attended = self.attended
+        bdi = _bdi_scores(self.latent["symptoms"][:, 1:])
+        bdi[~attended | self.attendance["miss_bdi"]] = np.nan
+        alliance = np.add.reduce(self.items, axis=2, dtype=np.int16) / 12.0
+        alliance[~attended | self.attendance["miss_alliance"]] = np.nan
+        return {"bdi": bdi, "alliance": alliance, "iip": _iip_scores(p, self.people["iip_z"])}
+
+
+def simulate_arrays(params: SimulationParameters | None = None, *, seed: int) -> SimulatedArrays:
+    """Simulate a study and return its arrays, without building tables.
+
+    The engine behind :func:`simulate`, for code that needs speed more than
+    tables (the Monte Carlo runner simulates many studies as one with
+    ``n_therapists`` times the number of replications).
+
+    Parameters
+    ----------
+    params : SimulationParameters, optional
+        Parameters of the data-generating process; the defaults when omitted.
+    seed : int
+        Seed of the random number generator (a non-negative integer).
+
+    Returns
+    -------
+    SimulatedArrays
+
+    Examples
+    --------
+    >>> arrays = simulate_arrays(seed=1)
+    >>> arrays
+    <SimulatedArrays: 240 patients x 12 sessions, seed 1>
+    >>> bool((simulate(seed=1).sessions["alliance"].to_numpy()
+    ...       == arrays.observed()["alliance"][arrays.attended]).sum() > 2000)
+    True
+    """
+    params = _check_params(params)
+    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+
+    streams = np.random.SeedSequence(int(seed)).spawn(len(_STREAMS))
+    rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
+
+    therapists = _therapists(params, rng["therapists"])
+    people = _patients(params, therapists, rng["baseline"])
+    ruptures = _ruptures(params, people, therapists, rng["ruptures"])
+    states = _dynamics(params, people, ruptures["drop"], rng["dynamics"])
+    latent = _latent_scores(params, people, states, ruptures["drop"])
+    attendance = _attendance(params, len(people["iip_z"]), rng["missing"])
+    items = _wai_items(params, latent["alliance"], rng["items"])
+    return SimulatedArrays(
+        params=params,
+        seed=int(seed),
+        therapists=therapists,
+        people=people,
+        ruptures=ruptures,
+        states=states,
+        latent=latent,
+        attendance=attendance,
+        items=items,
+    )
+
+
+def check_dynamics(params: SimulationParameters, alliance_effects) -> None:
+    """Raise ``ValueError`` unless patients with these alliance effects have valid dynamics.
+
+    The cross-lagged process of the state-like parts must leave room for random
+    innovations (positive innovation variances) for every patient's alliance
+    effect :math:`\\beta_i` (standardized units). The Monte Carlo runner calls it
+    to reject a design before any worker starts.
+
+    Examples
+    --------
+    >>> check_dynamics(SimulationParameters(), [-0.5, 0.0, 0.5])
+    >>> check_dynamics(SimulationParameters(), [-3.0])
+    Traceback (most recent call last):
+    ...
+    ValueError: these cross-lagged effects leave no room for random innovations ...
+    """
+    params = _check_params(params)
+    _innovation_variances(params, np.asarray(alliance_effects, dtype=float).reshape(-1))
+
+
+def _check_params(params) -> SimulationParameters:
+    if params is None:
+        return SimulationParameters()
+    if not isinstance(params, SimulationParameters):
+        raise TypeError(
+            "params must be a book.simulation.SimulationParameters, "
+            f"got {type(params).__name__}; build one with SimulationParameters(**values)"
+        )
+    return params
+
+
+def _bdi_scores(symptoms: np.ndarray) -> np.ndarray:
+    """Latent symptoms as BDI-II scores: whole points, 0 to 63."""
+    return np.clip(np.rint(symptoms), 0, 63)
+
+
+def _iip_scores(p: SimulationParameters, iip_z: np.ndarray) -> np.ndarray:
+    """Standardized interpersonal problems as IIP-32 item means, 0 to 4, two decimals."""
+    return np.clip(np.round(p.iip_mean + p.iip_sd * iip_z, 2), 0.0, 4.0)
+
+
+def true_effects(params: SimulationParameters | None = None) -> dict[str, float]:
+    """The simulation's true effects in the units the models estimate.
+
+    Parameters
+    ----------
+    params : SimulationParameters, optional
+        Defaults when omitted.
+
+    Returns
+    -------
+    dict
+        ``alliance_to_symptoms``: BDI-II points at the next session per WAI-SR
+        point of within-patient alliance, for a patient of average IIP
+        (:math:`\\beta_0 \\sigma_S / \\sigma_A`); ``alliance_to_symptoms_iip``:
+        its change per IIP-32 point (:math:`\\beta_{IIP}\\sigma_S/(\\sigma_A\\,
+        \\mathrm{SD}_{IIP})`) and ``alliance_to_symptoms_iip_sd``, its change per SD
+        of IIP; ``symptoms_to_alliance``: WAI-SR points per BDI-II
+        point (:math:`\\gamma \\sigma_A/\\sigma_S`); and the two autoregressions.
+
+    Examples
+    --------
+    >>> {k: round(v, 3) for k, v in true_effects().items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'alliance_to_symptoms': -2.0, 'alliance_to_symptoms_iip': -1.867,
+     'alliance_to_symptoms_iip_sd': -0.933, 'symptoms_to_alliance': -0.006,
+     'alliance_ar': 0.3, 'symptoms_ar': 0.3}
+    """
+    p = SimulationParameters() if params is None else params
+    if not isinstance(p, SimulationParameters):
+        raise TypeError(f"params must be SimulationParameters, got {type(p).__name__}")
+    if p.state_sd <= 0 or p.symptom_state_sd <= 0 or p.iip_sd <= 0:
+        raise ValueError("state_sd, symptom_state_sd and iip_sd must be positive")
+    ratio = p.symptom_state_sd / p.state_sd
+    return {
+        "alliance_to_symptoms": p.alliance_to_symptoms * ratio,
+        "alliance_to_symptoms_iip": p.alliance_to_symptoms_iip * ratio / p.iip_sd,
+        "alliance_to_symptoms_iip_sd": p.alliance_to_symptoms_iip * ratio,
+        "symptoms_to_alliance": p.symptoms_to_alliance / ratio,
+        "alliance_ar": p.alliance_ar,
+        "symptoms_ar": p.symptom_ar,
+    }
+
+
+# --------------------------------------------------------------------------
+# the pieces of the data-generating process
+
+
+def _therapists(p: SimulationParameters, rng: np.random.Generator) -> dict:
+    n_trained = round(p.share_trained * p.n_therapists)
+    trained = rng.permutation(p.n_therapists) < n_trained
+    effect_z = rng.standard_normal(p.n_therapists)
+    return {"trained": trained, "effect_z": effect_z}
+
+
+def _patients(p: SimulationParameters, therapists: dict, rng: np.random.Generator) -> dict:
+    n = p.n_patients
+    therapist = np.repeat(np.arange(p.n_therapists), p.patients_per_therapist)
+    z = rng.standard_normal((n, 4)) @ np.linalg.cholesky(p.baseline_correlation()).T
+    weights = p.trait_weights()
+    explained = float(
+        np.array([p.r_trait_iip, p.r_trait_avoidance, p.r_trait_self_esteem]) @ weights
+    )
+    unique = np.sqrt(1.0 - explained - p.therapist_share)
+    trait_z = (
+        z[:, :3] @ weights
+        + np.sqrt(p.therapist_share) * therapists["effect_z"][therapist]
+        + unique * rng.standard_normal(n)
+    )
+    r = p.r_trait_improvement
+    improvement_z = r * trait_z + np.sqrt(1.0 - r**2) * rng.standard_normal(n)
+    beta = (
+        p.alliance_to_symptoms
+        + p.alliance_to_symptoms_iip * z[:, 0]
+        + p.alliance_to_symptoms_sd * rng.standard_normal(n)
+    )
+    return {
+        "therapist": therapist,
+        "iip_z": z[:, 0],
+        "avoidance_z": z[:, 1],
+        "self_esteem_z": z[:, 2],
+        "bdi_z": z[:, 3],
+        "trait": p.alliance_mean + p.trait_sd * trait_z,
+        "therapist_effect": p.trait_sd
+        * np.sqrt(p.therapist_share)
+        * therapists["effect_z"][therapist],
+        "intercept": p.bdi_mean + p.bdi_sd * z[:, 3],
+        "slope": p.symptom_slope_mean - p.symptom_slope_sd * improvement_z,
+        "beta_std": beta,
+    }
+
+
+def _ruptures(p, people: dict, therapists: dict, rng: np.random.Generator) -> dict:
+    """Rupture events at sessions 2..T and the alliance drop they leave."""
+    n, T = len(people["iip_z"]), p.n_sessions
+    logit = np.log(p.rupture_rate / (1 - p.rupture_rate)) if 0 < p.rupture_rate < 1 else None
+    if logit is None:
+        prob = np.full(n, p.rupture_rate)
+    else:
+        prob = 1 / (1 + np.exp(-(logit + np.log(p.rupture_iip_odds_ratio) * people["iip_z"])))
+    occurs = rng.random((n, T)) < prob[:, None]
+    occurs[:, 0] = False  # a rupture is a drop relative to an earlier session
+    depth = np.maximum(
+        0.0,
+        p.rupture_depth
+        + p.rupture_depth_iip * people["iip_z"][:, None]
+        + p.rupture_depth_sd * rng.standard_normal((n, T)),
+    )
+    trained = therapists["trained"][people["therapist"]]
+    p_repair = np.where(trained, p.repair_prob_trained, p.repair_prob_untrained)
+    repaired = rng.random((n, T)) < p_repair[:, None]
+
+    # shape of the drop k sessions after a rupture: V-shaped if repaired
+    # (full, half, gone), otherwise full then a lasting share
+    # (only the rows with a rupture at t change: faster, and the same numbers)
+    drop = np.zeros((n, T))
+    for t in np.flatnonzero(occurs.any(axis=0)):
+        rows = np.flatnonzero(occurs[:, t])
+        after = np.arange(T - t)
+        v_shape = np.where(after == 0, 1.0, np.where(after == 1, 0.5, 0.0))
+        lasting = np.where(after == 0, 1.0, p.unrepaired_persistence)
+        shape = np.where(repaired[rows, t, None], v_shape[None, :], lasting[None, :])
+        drop[rows, t:] -= depth[rows, t, None] * shape
+    return {
+        "prob": prob,
+        "occurs": occurs,
+        "depth": depth,
+        "repaired": repaired,
+        "trained": trained,
+        "drop": drop,
+    }
+
+
+def _innovation_variances(p: SimulationParameters, beta: np.ndarray):
+    """Per-patient innovation variances giving unit stationary variances.
+
+    For the VAR(1) ``x_t = Phi x_{t-1} + e_t`` with diagonal innovation
+    covariance ``Q``, ``vec(Sigma) = (I - Phi kron Phi)^{-1} vec(Q)``; the two
+    diagonal elements of Sigma are linear in the two innovation variances.
+    """
+    n = beta.shape[0]
+    phi = np.empty((n, 2, 2))
+    phi[:, 0, 0], phi[:, 0, 1] = p.alliance_ar, p.symptoms_to_alliance
+    phi[:, 1, 0], phi[:, 1, 1] = beta, p.symptom_ar
+    kron = np.einsum("nij,nkl->nikjl", phi, phi).reshape(n, 4, 4)
+    m = np.linalg.inv(np.eye(4)[None] - kron)
+    # vec index: (0,0)->0, (0,1)->1, (1,0)->2, (1,1)->3
+    a = np.stack([m[:, [0, 3]][:, :, 0], m[:, [0, 3]][:, :, 3]], axis=2)
+    q = np.linalg.solve(a, np.ones((n, 2, 1)))[..., 0]
+    if (q <= 0).any():
+        raise ValueError(
+            "these cross-lagged effects leave no room for random innovations "
+            "(alliance_to_symptoms, symptoms_to_alliance, alliance_ar, symptom_ar); "
+            "make them smaller in size"
+        )
+    cov01 = m[:, 1, 0] * q[:, 0] + m[:, 1, 3] * q[:, 1]
+    return phi, q, cov01
+
+
+def _dynamics(p, people: dict, drop: np.ndarray, rng: np.random.Generator) -> dict:
+    """State-like fluctuations a (alliance) and s (symptoms), t = 0..T."""
+    n, T = len(people["iip_z"]), p.n_sessions
+    beta = people["beta_std"]
+    phi, q, cov01 = _innovation_variances(p, beta)
+    # time-major arrays, so that each step works on contiguous memory
+    a = np.empty((T + 1, n))
+    s = np.empty((T + 1, n))
+    z0 = rng.standard_normal((n, 2))
+    a[0] = z0[:, 0]
+    s[0] = cov01 * z0[:, 0] + np.sqrt(1 - cov01**2) * z0[:, 1]
+    shocks = rng.standard_normal((n, T, 2)) * np.sqrt(q)[:, None, :]
+    shocks = np.ascontiguousarray(shocks.transpose(1, 2, 0))  # (T, 2, n)
+    drop_std = np.zeros((T + 1, n))
+    drop_std[1:] = (drop / p.state_sd).T if p.state_sd > 0 else 0.0
+    beta = np.ascontiguousarray(phi[:, 1, 0])
+    for t in range(1, T + 1):
+        a[t] = p.alliance_ar * a[t - 1] + p.symptoms_to_alliance * s[t - 1] + shocks[t - 1, 0]
+        s[t] = beta * (a[t - 1] + drop_std[t - 1]) + p.symptom_ar * s[t - 1] + shocks[t - 1, 1]
+    return {"a": np.ascontiguousarray(a.T), "s": np.ascontiguousarray(s.T)}
+
+
+def _latent_scores(p, people: dict, states: dict, drop: np.ndarray) -> dict:
+    T = p.n_sessions
+    t = np.arange(T + 1)
+    trend = p.alliance_trend * (t[1:] - 1)
+    alliance = people["trait"][:, None] + trend[None, :] + p.state_sd * states["a"][:, 1:] + drop
+    trajectory = people["intercept"][:, None] + people["slope"][:, None] * t[None, :]
+    symptoms = trajectory + p.symptom_state_sd * states["s"]
+    return {"alliance": alliance, "trend": trend, "trajectory": trajectory, "symptoms": symptoms}
+
+
+def _attendance(p, n: int, rng: np.random.Generator) -> dict:
+    """Last session attended (dropout) and missing questionnaires."""
+    T = p.n_sessions
+    stops = rng.random((n, T - 1)) < p.dropout_hazard  # stop after session 1..T-1
+    last = np.where(stops.any(axis=1), stops.argmax(axis=1) + 1, T)
+    miss_alliance = rng.random((n, T)) < p.missing_alliance
+    miss_bdi = rng.random((n, T)) < p.missing_symptoms
+    return {"last": last, "miss_alliance": miss_alliance, "miss_bdi": miss_bdi}
+
+
+def _wai_items(p, alliance: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Integer item responses 1..5, shape (patients, sessions, 12)."""
+    n, T = alliance.shape
+    profile = p.subscale_sd * rng.standard_normal((n, 3))
+    profile -= profile.mean(axis=1, keepdims=True)  # the profile does not move the total
+    subscale_of_item = np.empty(12, dtype=int)
+    for g, items in enumerate(WAI_SUBSCALES.values()):
+        subscale_of_item[np.array(items) - 1] = g
+    # single precision is ample for noise that is rounded to whole scale points
+    raw = rng.standard_normal((n, T, 12), dtype=np.float32)
+    raw *= p.item_error_sd
+    # each subscale's level once, then spread over its items (in place: faster)
+    level = (alliance[:, :, None] + profile[:, None, :]).astype(np.float32)
+    raw += level[:, :, subscale_of_item]
+    np.rint(raw, out=raw)
+    np.clip(raw, 1, 5, out=raw)
+    return raw.astype(np.int8)
+
+
+# --------------------------------------------------------------------------
+# tidy tables
+
+
+def _assemble(arrays: SimulatedArrays) -> Study:
+    p, seed = arrays.params, arrays.seed
+    therapists, people, ruptures = arrays.therapists, arrays.people, arrays.ruptures
+    states, latent, attendance, items = (
+        arrays.states,
+        arrays.latent,
+        arrays.attendance,
+        arrays.items,
+    )
+    n, T = p.n_patients, p.n_sessions
+    patient_id = np.arange(1, n + 1)
+    therapist_id = people["therapist"] + 1
+    last = attendance["last"]
+
+    therapists_df = pd.DataFrame(
+        {
+            "therapist_id": np.arange(1, p.n_therapists + 1),
+            "alliance_training": therapists["trained"],
+        }
+    )
+
+    def _scale(z, mean, sd, lo, hi, decimals):
+        return np.clip(np.round(mean + sd * z, decimals), lo, hi)
+
+    intake = latent["symptoms"][:, 0]
+    patients_df = pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "therapist_id": therapist_id,
+            "iip": _iip_scores(p, people["iip_z"]),
+            "avoidance": _scale(
+                people["avoidance_z"], p.avoidance_mean, p.avoidance_sd, 1.0, 7.0, 2
+            ),
+            "self_esteem": _scale(
+                people["self_esteem_z"], p.self_esteem_mean, p.self_esteem_sd, 10, 40, 0
+            ).astype(np.int64),
+            "bdi_intake": np.clip(np.rint(intake), 0, 63).astype(np.int64),
+            "sessions_attended": last,
+            "dropped_out": last < T,
+        }
+    )
+
+    # one row per (patient, session), then keep the attended sessions
+    pid = np.repeat(patient_id, T)
+    session = np.tile(np.arange(1, T + 1), n)
+    attended = session <= np.repeat(last, T)
+
+    # keep the attended sessions; missing questionnaires become masked (empty) values
+    bdi = _bdi_scores(latent["symptoms"][:, 1:]).reshape(-1)[attended]
+    bdi_missing = attendance["miss_bdi"].reshape(-1)[attended]
+    items_kept = items.reshape(n * T, 12)[attended]
+    alliance_missing = attendance["miss_alliance"].reshape(-1)[attended]
+    items_float = items_kept.astype(float)
+    items_float[alliance_missing] = np.nan
+
+    obs = {
+        "patient_id": pid[attended],
+        "session": session[attended],
+        "bdi": pd.arrays.IntegerArray(bdi.astype(np.int64), bdi_missing),
+        "alliance": items_float.mean(axis=1),
+    }
+    for name, members in WAI_SUBSCALES.items():
+        obs[f"wai_{name}"] = items_float[:, np.array(members) - 1].mean(axis=1)
+    for k, col in enumerate(WAI_ITEMS):
+        obs[col] = pd.arrays.IntegerArray(items_kept[:, k].astype(np.int64), alliance_missing)
+    sessions_df = pd.DataFrame(obs)
+
+    truth_patients = pd.DataFrame(
+        {
+            "patient_id": patient_id,
+            "iip_z": people["iip_z"],
+            "avoidance_z": people["avoidance_z"],
+            "self_esteem_z": people["self_esteem_z"],
+            "trait_alliance": people["trait"],
+            "therapist_effect": people["therapist_effect"],
+            "symptom_intercept": people["intercept"],
+            "symptom_slope": people["slope"],
+            "alliance_effect_std": people["beta_std"],
+            "alliance_effect": people["beta_std"] * p.symptom_state_sd / p.state_sd
+            if p.state_sd > 0
+            else np.nan,
+            "rupture_prob": ruptures["prob"],
+            "n_ruptures": ruptures["occurs"].sum(axis=1),
+            "last_session": last,
+        }
+    )
+    truth_sessions = pd.DataFrame(
+        {
+            "patient_id": pid,
+            "session": session,
+            "attended": attended,
+            "alliance_latent": latent["alliance"].reshape(-1),
+            "alliance_trait": np.repeat(people["trait"], T),
+            "alliance_trend": np.tile(latent["trend"], n),
+            "alliance_state": (p.state_sd * states["a"][:, 1:]).reshape(-1),
+            "rupture_drop": ruptures["drop"].reshape(-1),
+            "symptoms_latent": latent["symptoms"][:, 1:].reshape(-1),
+            "symptoms_trajectory": latent["trajectory"][:, 1:].reshape(-1),
+            "symptoms_state": (p.symptom_state_sd * states["s"][:, 1:]).reshape(-1),
+        }
+    )
+    r_pat, r_ses = np.nonzero(ruptures["occurs"])
+    truth_ruptures = pd.DataFrame(
+        {
+            "patient_id": patient_id[r_pat],
+            "session": r_ses + 1,
+            "depth": ruptures["depth"][r_pat, r_ses],
+            "repaired": ruptures["repaired"][r_pat, r_ses],
+            "therapist_trained": ruptures["trained"][r_pat],
+            "attended": r_ses + 1 <= last[r_pat],
+        }
+    )
+    truth = Truth(
+        patients=truth_patients, sessions=truth_sessions, ruptures=truth_ruptures, params=p
+    )
+    return Study(
+        therapists=therapists_df,
+        patients=patients_df,
+        sessions=sessions_df,
+        truth=truth,
+        seed=int(seed),
+    )

@@ -1,0 +1,271 @@
+"""The lagged multilevel model: tidy output, flags, bad input, fast = statsmodels, bias.
+
+Ground truth: book.montecarlo.compare.true_effects (the simulation's parameters in the
+models' units): -2.0 BDI-II points per WAI-SR point of within-patient
+alliance, -1.87 per IIP point for the interaction.
+"""
+
+import warnings
+
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.stats
+import statsmodels.api as sm
+from statsmodels.regression.mixed_linear_model import MixedLMParams
+
+from book.datasets.canonical import load_study
+from book.estimation.multilevel import (
+    ModelFitWarning,
+    build_model_frame,
+    fit_lagged_model,
+    fit_pooled_regression,
+)
+from book.estimation.reml import fit_reml
+from book.montecarlo.compare import error_free_alliance, true_effects
+from book.simulation.engine import simulate
+from book.simulation.parameters import SimulationParameters
+
+TIDY = ["term", "estimate", "std_error", "ci_low", "ci_high", "p_value"]
+
+
+@pytest.fixture(scope="module")
+def canonical():
+    return load_study()
+
+
+@pytest.fixture(scope="module")
+def big():
+    """One large study (2,000 patients) and its error-free twin."""
+    study = simulate(SimulationParameters(n_therapists=250), seed=11)
+    return study, error_free_alliance(study)
+
+
+def test_tidy_tables_have_documented_columns(canonical):
+    fit = fit_lagged_model(canonical)
+    assert list(fit.fixed_effects.columns) == TIDY
+    assert list(fit.variance_components.columns) == ["component", "estimate"]
+    assert fit.fixed_effects["term"].tolist() == [
+        "Intercept",
+        "bdi_c",
+        "alliance_within",
+        "alliance_between_c",
+        "iip_c",
+        "alliance_within:iip_c",
+    ]
+    # the model frame is what the model saw: refitting it with statsmodels'
+    # own formula machinery gives the same design
+    model = sm.MixedLM.from_formula(
+        fit.formula, data=fit.data, groups=fit.data["patient_id"], re_formula=fit.re_formula
+    )
+    assert model.exog.shape == (fit.n_observations, 6)
+    assert fit.n_patients == fit.data["patient_id"].nunique()
+    assert list(fit_pooled_regression(canonical).columns) == TIDY
+
+
+def test_ci_and_p_value_follow_from_estimate_and_se(canonical):
+    fe = fit_lagged_model(canonical).fixed_effects
+    assert np.allclose(fe["ci_high"] - fe["estimate"], 1.959964 * fe["std_error"])
+    z = fe["estimate"] / fe["std_error"]
+    assert np.allclose(fe["p_value"], 2 * scipy.stats.norm.sf(np.abs(z)))
+
+
+def test_canonical_fit_is_flagged_singular(canonical):
+    fit = fit_lagged_model(canonical)
+    assert fit.converged and fit.singular
+    assert any("singular" in m for m in fit.messages)
+
+
+def test_fast_reaches_a_higher_reml_likelihood_than_statsmodels_default(canonical):
+    """On the canonical study statsmodels' default optimiser stops short of the maximum."""
+    fast = fit_lagged_model(canonical)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        slow = fit_lagged_model(canonical, engine="statsmodels")
+    assert fast.loglike >= slow.loglike - 1e-6
+
+
+def test_statsmodels_started_at_the_fast_solution_stays_there(canonical):
+    """The fast optimum on the book's own data is an optimum of statsmodels' criterion too.
+
+    From its default start statsmodels' optimiser stops at a lower REML
+    log-likelihood on the canonical study (about -6230 against -6224.6, with
+    its default method list or with method="lbfgs" alone).
+    Started at the fast fit's solution it must find nothing better nearby:
+    same log-likelihood, same fixed effects to 4 decimals. The fit is
+    singular (random intercept and slope correlate at 1), where statsmodels
+    cannot evaluate its likelihood (it inverts the random-effects
+    covariance), so it starts a relative 1e-6 inside, on each variance; that
+    moves the log-likelihood by about 1e-7.
+    """
+    fast = fit_lagged_model(canonical)
+    vc = fast.variance_components["estimate"].to_numpy()
+    cov_re = np.array([[vc[0], vc[2]], [vc[2], vc[1]]])
+    scale = vc[3]
+    assert fast.singular and np.linalg.matrix_rank(cov_re / scale, tol=1e-10) == 1
+    psi = cov_re / scale + 1e-6 * np.diag(np.diag(cov_re / scale))
+    start = MixedLMParams.from_components(
+        fe_params=fast.fixed_effects["estimate"].to_numpy(), cov_re=psi
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        warm = fast.model.fit(reml=True, start_params=start, method="lbfgs")
+    assert warm.converged
+    assert warm.llf == pytest.approx(fast.loglike, abs=1e-4)
+    np.testing.assert_allclose(
+        warm.fe_params.to_numpy(), fast.fixed_effects["estimate"].to_numpy(), atol=1e-4
+    )
+    np.testing.assert_allclose(warm.cov_re.to_numpy(), cov_re, rtol=1e-3)
+    assert warm.scale == pytest.approx(scale, rel=1e-4)
+
+
+def test_fast_equals_statsmodels_to_four_decimals():
+    """A study where the REML optimum is interior and statsmodels' default converges.
+
+    Steeper, more varied symptom trajectories give the random intercept a
+    variance the data can see, and a larger spread of the alliance effect
+    gives the random slope one. statsmodels stops at a gradient tolerance
+    that fixes the fixed effects to about 1e-5 and the variances to about
+    1e-3, so those are the tolerances.
+    """
+    params = SimulationParameters(
+        n_therapists=10,
+        symptom_slope_sd=2.0,
+        alliance_to_symptoms_sd=0.2,
+        item_error_sd=0.2,
+        rupture_rate=0.0,
+    )
+    study = simulate(params, seed=2)
+    fast = fit_lagged_model(study)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        slow = fit_lagged_model(study, engine="statsmodels")
+    assert slow.converged and fast.converged and not fast.singular
+    np.testing.assert_allclose(
+        fast.fixed_effects["estimate"], slow.fixed_effects["estimate"], atol=1e-4
+    )
+    np.testing.assert_allclose(
+        fast.variance_components["estimate"], slow.variance_components["estimate"], rtol=1e-2
+    )
+    assert fast.loglike == pytest.approx(slow.loglike, abs=1e-5)
+    # standard errors of the alliance terms: model-based here, inverse of the
+    # joint Hessian in statsmodels; they agree within a few per cent
+    se = pd.DataFrame(
+        {"fast": fast.fixed_effects["std_error"], "slow": slow.fixed_effects["std_error"]}
+    )
+    se.index = fast.fixed_effects["term"]
+    terms = ["alliance_within", "alliance_between_c", "alliance_within:iip_c"]
+    np.testing.assert_allclose(se.loc[terms, "fast"], se.loc[terms, "slow"], rtol=0.05)
+
+
+def test_reml_matches_a_hand_computed_random_intercept_model():
+    """Balanced one-way layout: the REML variance components have closed forms."""
+    rng = np.random.default_rng(3)
+    k, n = 30, 5
+    u = rng.normal(0, 1.5, k)
+    y = (u[:, None] + rng.normal(0, 1.0, (k, n))).ravel()
+    g = np.repeat(np.arange(k), n)
+    fit = fit_reml(y, np.ones((k * n, 1)), np.ones((k * n, 1)), g)
+    means = y.reshape(k, n).mean(axis=1)
+    msw = ((y.reshape(k, n) - means[:, None]) ** 2).sum() / (k * (n - 1))
+    msb = n * ((means - means.mean()) ** 2).sum() / (k - 1)
+    assert fit.scale == pytest.approx(msw, rel=1e-6)
+    assert fit.cov_re[0, 0] == pytest.approx((msb - msw) / n, rel=1e-5)
+    assert fit.fe_params[0] == pytest.approx(y.mean())
+
+
+def test_non_convergence_is_reported(canonical):
+    with pytest.warns(ModelFitWarning, match="did not converge"):
+        fit = fit_lagged_model(canonical, maxiter=1)
+    assert not fit.converged
+    assert "did not converge" in fit.messages[0]
+    assert "converged: NO" in fit.summary()
+
+
+def _toy():
+    rng = np.random.default_rng(0)
+    rows = [
+        (p, s, float(rng.integers(5, 40)), float(rng.uniform(2, 5)), 1.0 + p / 10)
+        for p in range(1, 7)
+        for s in range(1, 5)
+    ]
+    return pd.DataFrame(rows, columns=["patient_id", "session", "bdi", "alliance", "iip"])
+
+
+def test_bad_input_gives_clear_errors():
+    d = _toy()
+    with pytest.raises(ValueError, match=r"column\(s\) \['iip'\] not in data"):
+        fit_lagged_model(d.drop(columns="iip"))
+    with pytest.raises(ValueError, match="only one session"):
+        fit_lagged_model(d[d["session"] == 1])
+    with pytest.raises(ValueError, match="constant within every patient"):
+        fit_lagged_model(d.assign(alliance=4.0))
+    with pytest.raises(ValueError, match="iip must be constant within each patient"):
+        fit_lagged_model(d.assign(iip=np.arange(len(d), dtype=float)))
+    with pytest.raises(ValueError, match="direction must be one of"):
+        fit_lagged_model(d, direction="both")
+    with pytest.raises(ValueError, match="random_effects must be one of"):
+        fit_lagged_model(d, random_effects="slope")
+    with pytest.raises(TypeError, match="Study .* or a pandas DataFrame"):
+        fit_lagged_model([1, 2, 3])
+
+
+def test_patient_with_one_session_is_left_out_and_named():
+    d = _toy()
+    d = d[~((d["patient_id"] == 2) & (d["session"] > 1))]
+    frame, _, notes = build_model_frame(d)
+    assert 2 not in set(frame["patient_id"])
+    assert "[2]" in notes[0]
+
+
+def test_fit_with_a_one_session_patient_leaves_them_out_and_says_so():
+    d = _toy()
+    d = d[~((d["patient_id"] == 2) & (d["session"] > 1))]
+    fit = fit_lagged_model(d, random_effects="intercept")
+    assert fit.n_patients == 5 and 2 not in set(fit.data["patient_id"])
+    assert fit.messages[0].startswith("1 patient(s) without a complete pair")
+    assert fit.messages[0].endswith("[2]")
+    # the fit is the fit of the other patients alone
+    alone = fit_lagged_model(d[d["patient_id"] != 2], random_effects="intercept")
+    assert not any("left out" in m for m in alone.messages)
+    np.testing.assert_allclose(
+        fit.fixed_effects["estimate"], alone.fixed_effects["estimate"], atol=1e-10
+    )
+
+
+def test_lags_follow_session_numbers():
+    d = _toy()
+    d = d[~((d["patient_id"] == 1) & (d["session"] == 3))]  # a missed session
+    frame, _, _ = build_model_frame(d)
+    p1 = frame[frame["patient_id"] == 1]
+    assert p1["session"].tolist() == [1]  # session 2 has no session 3; 4 has no 5
+
+
+def test_multilevel_bias_has_the_sign_and_size_the_chapter_reports(big):
+    """Error-free alliance, 2,000 patients: the MLM is pulled towards zero by about 0.4.
+
+    The chapter's Monte Carlo (30 studies of 240 patients, seeds 4000-4029)
+    gives a bias of +0.42 (Monte Carlo SE 0.05) BDI-II points per WAI-SR
+    point, and its three large studies (seeds 2023-2025) +0.39 to +0.44.
+    Here the SE of one estimate is about 0.11, so +0.1 to +0.8 is the claim
+    +/- 3 SE. With the observed (noisy) WAI-SR the estimate is attenuated
+    further.
+    """
+    study, error_free = big
+    truth = true_effects(study.truth.params)["alliance_to_symptoms"]
+    clean = fit_lagged_model(error_free).coef("alliance_within")
+    noisy = fit_lagged_model(study).coef("alliance_within")
+    assert 0.1 < clean - truth < 0.8
+    assert noisy - truth > clean - truth + 0.2
+
+
+def test_detrended_model_recovers_the_true_interaction(big):
+    """Error-free alliance, detrended: the IIP moderation within 3 SE (SE about 0.2)."""
+    study, error_free = big
+    truth = true_effects(study.truth.params)["alliance_to_symptoms_iip"]
+    fe = fit_lagged_model(error_free, detrend=True).fixed_effects.set_index("term")
+    est, se = fe.loc["alliance_within:iip_c", ["estimate", "std_error"]]
+    assert abs(est - truth) < 3 * se
+    # with the observed WAI-SR the interaction keeps its sign but shrinks
+    noisy = fit_lagged_model(study, detrend=True).coef("alliance_within:iip_c")
+    assert truth < noisy < 0

@@ -1,0 +1,136 @@
+"""Exercises and solutions in the chapters, and the student edition made from them."""
+
+import re
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tools.editions import solution_code, solution_texts, strip_solutions, write_student_source
+
+ROOT = Path(__file__).resolve().parents[2]
+CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
+_EXERCISE = re.compile(
+    r"^(`{3,}|:{3,})\{exercise(?:-start)?\}[^\n]*\n(?::[^\n]*\n)*?:label: (\S+)", re.M
+)
+_SOLUTION = re.compile(r"^(?:`{3,}|:{3,})\{solution(?:-start)?\} (\S+)", re.M)
+
+
+def _markdown(nb):
+    return "\n".join(c.source for c in nb.cells if c.cell_type == "markdown")
+
+
+def _lines(text):
+    return {line.strip() for line in text.splitlines() if line.strip()}
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_every_exercise_has_a_solution_and_there_are_at_least_three(path):
+    text = _markdown(nbformat.read(path, as_version=4))
+    exercises = [m.group(2) for m in _EXERCISE.finditer(text)]
+    solutions = _SOLUTION.findall(text)
+    assert len(exercises) >= 3, f"{path.name} has {len(exercises)} exercises; at least 3 expected"
+    missing = sorted(set(exercises) - set(solutions))
+    assert not missing, f"{path.name}: exercises without a solution: {missing}"
+    orphans = sorted(set(solutions) - set(exercises))
+    assert not orphans, f"{path.name}: solutions to unknown exercises: {orphans}"
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_student_version_keeps_exercises_and_drops_every_solution(path):
+    nb = nbformat.read(path, as_version=4)
+    student = strip_solutions(nb)
+    text = _markdown(student)
+    assert not _SOLUTION.search(text), "a solution directive survived"
+    assert "solution-end" not in text
+    for snippet in solution_texts(nb):
+        assert snippet not in text
+    assert len(_EXERCISE.findall(text)) == len(_EXERCISE.findall(_markdown(nb)))
+    # the code cells kept are exactly the chapter's code outside gated solutions, in
+    # order, and the placeholders for answers
+    solutions = solution_code(nb)
+    chapter_code = [
+        c.source for c in nb.cells if c.cell_type == "code" and c.source not in solutions
+    ]
+    kept = [c.source for c in student.cells if c.cell_type == "code"]
+    assert [k for k in kept if k != "# Your answer here\n"] == chapter_code
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_student_version_has_no_line_of_solution_code(path):
+    """No line of a gated solution's code (one found nowhere else in the chapter) survives."""
+    nb = nbformat.read(path, as_version=4)
+    solutions = solution_code(nb)
+    student = strip_solutions(nb)
+    student_text = "\n".join(c.source for c in student.cells)  # code and markdown
+    student_lines = _lines(student_text)
+    elsewhere = _lines(
+        "\n".join(
+            c.source for c in nb.cells if not (c.cell_type == "code" and c.source in solutions)
+        )
+    )
+    for source in solutions:
+        assert source.strip() not in student_text, f"a solution's code survived:\n{source}"
+        own = _lines(source) - elsewhere
+        assert own, f"this solution's code has no line of its own to look for:\n{source}"
+        leaked = sorted(own & student_lines)
+        assert not leaked, f"solution code in the student notebook: {leaked}"
+
+
+def test_the_chapters_have_gated_solutions_with_code():
+    """The check above is not vacuous: the book's coding solutions are found."""
+    found = {p.stem: len(solution_code(nbformat.read(p, as_version=4))) for p in CHAPTERS}
+    assert sum(found.values()) >= len(CHAPTERS), found
+
+
+def _nb(*cells):
+    return nbformat.v4.new_notebook(cells=list(cells))
+
+
+def test_gated_solution_with_code_becomes_a_placeholder():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = _nb(
+        md("```{exercise}\n:label: e\nCompute it.\n```\n"),
+        md("````{solution-start} e\n:class: dropdown\n````"),
+        code("answer = 42"),
+        md("Because 42.\n\n````{solution-end}\n````\n\n## Next section"),
+    )
+    student = strip_solutions(nb)
+    assert [c.cell_type for c in student.cells] == ["markdown", "code", "markdown"]
+    assert student.cells[1].source == "# Your answer here\n"
+    assert student.cells[2].source.strip() == "## Next section"
+    assert "Compute it." in student.cells[0].source
+    assert "Because 42" not in _markdown(student)
+    assert solution_texts(nb) == ["Because 42."]
+    assert solution_code(nb) == ["answer = 42"]
+
+
+def test_solution_code_needs_fences_in_order():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    with pytest.raises(ValueError, match="no matching"):
+        solution_code(_nb(md("````{solution-start} e\n````"), code("x = 1")))
+    with pytest.raises(ValueError, match="was expected"):
+        solution_code(_nb(md("````{solution-end}\n````"), code("x = 1")))
+
+
+def test_unclosed_gated_solution_is_an_error():
+    nb = _nb(nbformat.v4.new_markdown_cell("````{solution-start} e\n````\nNo end."))
+    with pytest.raises(ValueError, match="no matching"):
+        strip_solutions(nb)
+
+
+def test_student_source_is_a_full_book_without_solutions(tmp_path):
+    stripped = write_student_source(ROOT, tmp_path / "student")
+    assert {p.name for p in stripped} == {p.name for p in CHAPTERS}
+    for name in ("_config.yml", "_toc.yml", "references.bib", "intro.md"):
+        assert (tmp_path / "student" / name).is_file()
+    assert not (tmp_path / "student" / "tests").exists()
+    config = (tmp_path / "student" / "_config.yml").read_text()
+    assert "student edition" in config and "execute_notebooks: 'off'" in config
+
+
+def test_student_source_refuses_to_overwrite_the_book(tmp_path):
+    with pytest.raises(ValueError, match="overwrite"):
+        write_student_source(ROOT, ROOT)
+    with pytest.raises(ValueError, match="_config.yml"):
+        write_student_source(tmp_path, tmp_path / "out")

@@ -1,0 +1,314 @@
+"""Two editions from one source: the full book and a student edition without solutions.
+
+The student edition is made by copying the book's source and removing every
+solution from the chapters: ``{solution}`` blocks, and gated
+``{solution-start}`` ... ``{solution-end}`` ranges together with the code
+cells between them, which are replaced by an empty "your answer" cell.
+(sphinx-exercise's own ``hide_solutions`` switch cannot be used: it crashes
+the build on gated solutions, sphinx-exercise issue 89.) The same stripped
+notebooks are what an instructor hands out on a JupyterHub.
+
+``python -m tools.editions student SOURCE DEST`` writes the student source.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import re
+import shutil
+from pathlib import Path
+
+import nbformat
+import yaml
+
+__all__ = ["strip_solutions", "solution_code", "solution_texts", "write_student_source"]
+
+_FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z-]+)\}")
+_PLACEHOLDER = "# Your answer here\n"
+
+#: What the student source leaves out of the book's source tree.
+_SKIP = {
+    ".git",
+    ".venv",
+    "_build",
+    ".pytest_cache",
+    ".hypothesis",
+    ".ruff_cache",
+    ".ipynb_checkpoints",
+    "__pycache__",
+    "tests",
+    "benchmarks",
+}
+
+
+def _remove_solution_blocks(text: str) -> tuple[str, str | None]:
+    """Drop ``{solution}`` blocks from markdown; report an unclosed gated start.
+
+    Returns the new text and, if a ``{solution-start}`` opens in this cell without
+    its ``{solution-end}``, the text before it is kept and ``"open"`` is returned.
+    """
+    out: list[str] = []
+    lines = text.splitlines(keepends=True)
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if m and m["name"] == "solution":
+            close = m["fence"]
+            i += 1
+            while i < len(lines) and lines[i].strip() != close:
+                i += 1
+            i += 1  # skip the closing fence
+            continue
+        if m and m["name"] == "solution-start":
+            return "".join(out), "open"
+        out.append(lines[i])
+        i += 1
+    return "".join(out), None
+
+
+def _after_solution_end(text: str) -> str | None:
+    """The text after a ``{solution-end}`` block's closing fence, or None if absent."""
+    lines = text.splitlines(keepends=True)
+    for i, line in enumerate(lines):
+        m = _FENCE.match(line)
+        if m and m["name"] == "solution-end":
+            j = i + 1
+            while j < len(lines) and lines[j].strip() != m["fence"]:
+                j += 1
+            return "".join(lines[j + 1 :])
+    return None
+
+
+def strip_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
+    r"""A copy of a chapter notebook with every exercise solution removed.
+
+    ``{solution}`` blocks are deleted from markdown cells. A gated solution,
+    from its ``{solution-start}`` fence to its ``{solution-end}`` fence, is
+    deleted with the cells in between; an empty code cell is left where a
+    gated solution held code, for the student's answer.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+        A notebook (version 4).
+
+    Returns
+    -------
+    nbformat.NotebookNode
+        The student version; the input is not modified.
+
+    Raises
+    ------
+    ValueError
+        If a ``{solution-start}`` has no matching ``{solution-end}``.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> text = "```{exercise}\n:label: ex1\nWhy?\n```\n\n```{solution} ex1\nBe so.\n```\n"
+    >>> nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell(text)])
+    >>> print(strip_solutions(nb).cells[0].source)
+    ```{exercise}
+    :label: ex1
+    Why?
+    ```
+    <BLANKLINE>
+    """
+    out = copy.deepcopy(notebook)
+    cells = []
+    inside = False
+    had_code = False
+    for cell in out.cells:
+        if inside:
+            if cell.cell_type == "code":
+                had_code = True
+                continue
+            rest = _after_solution_end(cell.source)
+            if rest is None:
+                continue
+            inside = False
+            if had_code:
+                cells.append(nbformat.v4.new_code_cell(_PLACEHOLDER))
+            cell = copy.deepcopy(cell)
+            cell.source = rest
+        if cell.cell_type == "markdown":
+            text, state = _remove_solution_blocks(cell.source)
+            if state == "open":
+                inside, had_code = True, False
+                tail = _after_solution_end(cell.source)
+                if tail is not None:  # start and end in one cell
+                    inside = False
+                    text = text + _remove_solution_blocks(tail)[0]
+            cell.source = text
+            if not cell.source.strip():
+                continue
+        cells.append(cell)
+    if inside:
+        raise ValueError("a {solution-start} has no matching {solution-end}")
+    out.cells = cells
+    return out
+
+
+def solution_texts(notebook: nbformat.NotebookNode) -> list[str]:
+    """The first line of prose of every solution in a notebook.
+
+    Used by the tests to check that the full edition shows every solution and
+    the student edition none.
+    """
+    texts = []
+    lines = [
+        line
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for line in cell.source.splitlines()
+    ]
+    i = 0
+    while i < len(lines):
+        m = _FENCE.match(lines[i])
+        if m and m["name"] in ("solution", "solution-start"):
+            j = i + 1
+            # skip the directive's options and blank lines
+            while j < len(lines) and (lines[j].startswith(":") or not lines[j].strip()):
+                j += 1
+            if m["name"] == "solution-start":
+                # a gated solution's content follows its (empty) fence
+                if j < len(lines) and lines[j].strip() == m["fence"]:
+                    j += 1
+                while j < len(lines) and not lines[j].strip():
+                    j += 1
+            if j < len(lines) and not _FENCE.match(lines[j]):
+                texts.append(lines[j].strip())
+            i = j
+        i += 1
+    return texts
+
+
+def solution_code(notebook: nbformat.NotebookNode) -> list[str]:
+    r"""The source of every code cell inside a gated solution, in order.
+
+    A code cell is inside a gated solution when the last ``{solution-start}``
+    or ``{solution-end}`` fence in the markdown cells before it is a start.
+    Written independently of :func:`strip_solutions`, so that the tests can
+    check that none of these cells reaches the student edition.
+
+    Parameters
+    ----------
+    notebook : nbformat.NotebookNode
+        A notebook (version 4).
+
+    Returns
+    -------
+    list of str
+        The code cells' sources.
+
+    Raises
+    ------
+    ValueError
+        If gated fences do not alternate start, end, start, end...
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    >>> nb = nbformat.v4.new_notebook(cells=[
+    ...     code("study = load_study()"),
+    ...     md("````{solution-start} ex1\n:class: dropdown\n````"),
+    ...     code("answer = 42"),
+    ...     md("Because.\n\n````{solution-end}\n````"),
+    ...     code("plt.show()"),
+    ... ])
+    >>> solution_code(nb)
+    ['answer = 42']
+    """
+    found = []
+    inside = False
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            if inside:
+                found.append(cell.source)
+            continue
+        if cell.cell_type != "markdown":
+            continue
+        for line in cell.source.splitlines():
+            m = _FENCE.match(line)
+            if not m or m["name"] not in ("solution-start", "solution-end"):
+                continue
+            opens = m["name"] == "solution-start"
+            if opens == inside:
+                raise ValueError(
+                    f"a {{{m['name']}}} fence where a "
+                    f"{{{'solution-end' if inside else 'solution-start'}}} was expected"
+                )
+            inside = opens
+    if inside:
+        raise ValueError("a {solution-start} has no matching {solution-end}")
+    return found
+
+
+def write_student_source(source: str | Path, destination: str | Path) -> list[Path]:
+    """Copy the book's source to ``destination`` with solutions stripped from chapters.
+
+    Parameters
+    ----------
+    source : str or pathlib.Path
+        The book's root (where ``_config.yml`` is).
+    destination : str or pathlib.Path
+        Where to write; replaced if it exists.
+
+    Returns
+    -------
+    list of pathlib.Path
+        The notebooks that were stripped.
+    """
+    source, destination = Path(source).resolve(), Path(destination).resolve()
+    if not (source / "_config.yml").is_file():
+        raise ValueError(f"{source} has no _config.yml; give the book's root folder")
+    if destination == source or destination in source.parents:
+        raise ValueError(f"destination {destination} would overwrite the book's source")
+    if destination.exists():
+        shutil.rmtree(destination)
+
+    def ignore(folder, names):
+        here = Path(folder).resolve()
+        skipped = {n for n in names if n in _SKIP}
+        if here == source:
+            skipped |= {n for n in names if (here / n).resolve() == destination}
+        return skipped
+
+    shutil.copytree(source, destination, ignore=ignore)
+    _student_config(destination / "_config.yml")
+    stripped = []
+    for path in sorted((destination / "chapters").glob("*.ipynb")):
+        nb = nbformat.read(path, as_version=4)
+        nbformat.write(strip_solutions(nb), path)
+        stripped.append(path)
+    return stripped
+
+
+def _student_config(path: Path) -> None:
+    """Title the edition, and build from the stored outputs instead of re-running.
+
+    The stored outputs are the ones nbval checks against a fresh run in
+    ``make test``, so the student edition shows exactly what the full one does,
+    minus the solutions, without executing every chapter a second time.
+    """
+    config = yaml.safe_load(path.read_text())
+    config["title"] = f"{config['title']} (student edition)"
+    config.setdefault("execute", {})["execute_notebooks"] = "off"
+    path.write_text(yaml.safe_dump(config, sort_keys=False))
+
+
+def main(argv: list[str] | None = None) -> None:
+    """``python -m tools.editions student SOURCE DEST``: write the student edition's source."""
+    parser = argparse.ArgumentParser(description=main.__doc__)
+    parser.add_argument("edition", choices=["student"])
+    parser.add_argument("source")
+    parser.add_argument("destination")
+    args = parser.parse_args(argv)
+    for path in write_student_source(args.source, args.destination):
+        print(f"stripped solutions from {path}")
+
+
+if __name__ == "__main__":
+    main()
