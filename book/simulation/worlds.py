@@ -134,8 +134,7 @@ WORLDS: Mapping[str, World] = _register(
         referees=(
             "Does a lagged within-patient estimator mistake growth-driven improvement for a "
             "session-to-session effect, and does removing the common trend (detrending) "
-            "protect it? The answer depends on the patients' own trends, which the common "
-            "trend does not remove."
+            "protect it when each patient's trend is their own?"
         ),
         changes={**_NO_STATE_EFFECT, **_GROWTH},
     ),
@@ -182,9 +181,10 @@ WORLDS: Mapping[str, World] = _register(
             "still measure the alliance with error, which the model does not include."
         ),
         referees=(
-            "The RI-CLPM's home ground: it should be nearly unbiased here (and exactly so with "
-            "the error-free alliance). A ranking that holds only in this world is built "
-            "into the simulation, not found in it."
+            "The RI-CLPM's home ground: with the error-free alliance its model holds and it "
+            "should recover every lagged effect, so what it misses on the observed scores is "
+            "the questionnaire's measurement error. A ranking that holds only in this world is "
+            "built into the simulation, not found in it."
         ),
         changes={
             "alliance_to_symptoms_iip": 0.0,
