@@ -173,7 +173,8 @@ class SimulatedArrays:
         Returns
         -------
         dict
-            ``bdi`` (BDI-II before each session, whole points 0..63),
+            ``bdi`` (BDI-II before each session: true symptoms plus measurement
+            error, whole points 0..63, exactly as in :func:`simulate`),
             ``alliance`` (WAI-SR mean of the 12 items after each session), both of
             shape ``(patients, sessions)``; ``iip`` (IIP-32 at intake, shape
             ``(patients,)``).
@@ -471,7 +472,8 @@ def _innovation_variances(p: SimulationParameters, beta: np.ndarray):
             coef = coef + g0 * (m[:, row, 1] + m[:, row, 2]) + g0**2 * m[:, row, 0]
         return coef
 
-    a = np.stack([np.stack([m[:, 0, 0], per_q_s(0)], 1), np.stack([m[:, 3, 0], per_q_s(3)], 1)], 1)
+    # rows: the stationary variances of a and s; columns: per unit of q_a and of q_s
+    a = np.stack([m[:, 0, 0], per_q_s(0), m[:, 3, 0], per_q_s(3)], axis=1).reshape(n, 2, 2)
     q = np.linalg.solve(a, np.ones((n, 2, 1)))[..., 0]
     if (q <= 0).any():
         raise ValueError(
