@@ -265,3 +265,21 @@ def test_the_make_target_passes_overwrite():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     target = makefile[makefile.index("student-data:") :].split("\n\n")[0]
     assert "OVERWRITE" in target and "--overwrite" in target
+
+
+def test_check_takes_numpy_numbers_and_refuses_the_rest_clearly(canonical):
+    import numpy as np
+
+    reference = EXERCISES["ex-sim-completers"].compute(canonical)
+    assert check("ex-sim-completers", np.array(reference), study=canonical)  # a 0-d array
+    assert check("ex-sim-completers", np.float32(reference), study=canonical)
+    assert not check("ex-sim-completers", 10**400, study=canonical)  # too large: just wrong
+    assert not check("ex-sim-completers", -(10**400), study=canonical)
+    with pytest.raises(TypeError, match=r"one number, got a list of 1 value\(s\)"):
+        check("ex-sim-completers", [reference], study=canonical)
+    with pytest.raises(TypeError, match=r"one number, got a ndarray of 3 value\(s\)"):
+        check("ex-sim-completers", np.array([0.1, 0.2, 0.3]), study=canonical)
+    with pytest.raises(TypeError, match=r"must be a number, got complex"):
+        check("ex-sim-completers", 0.8 + 0j, study=canonical)
+    with pytest.raises(TypeError, match=r"must be a number, got ndarray"):
+        check("ex-sim-completers", np.array("0.8"), study=canonical)
