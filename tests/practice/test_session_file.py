@@ -563,3 +563,26 @@ def test_duplicates_compare_every_measure():
 def test_the_one_measure_form_reads_a_symptom_scale_into_its_own_column():
     result = read_sessions(b"patient_id,session,bdi\nA,1,30\nA,2,28\n", scale="bdi-ii")
     assert list(result.sessions.columns) == ["patient_id", "session", "bdi", "line"]
+
+
+def test_any_id_the_reader_keeps_goes_through_every_rupture_rule():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from book.practice.ruptures import RULES, detect, plot_alerts
+
+    ids = ["12345678901234567890", "NA", "\u00e9l\u00e8ve 7", "-3", "007"]
+    scores = [4.2, 4.3, 4.1, 4.2, 2.5, 4.2]
+    rows = "".join(f"{p},{s},{x}\n" for p in ids for s, x in enumerate(scores, start=1))
+    result = read_sessions(("patient_id,session,score\n" + rows).encode())
+    assert result.rows_kept == len(ids) * len(scores)
+    for rule in RULES:
+        alerts = detect(result.sessions, rule)
+        assert sorted(alerts["patient_id"].unique()) == sorted(ids)
+        assert alerts.groupby("patient_id")["alert"].sum().eq(1).all()  # the drop to 2.5
+    one = detect(result.sessions, "reliable-drop")
+    fig, ax = plt.subplots()
+    plot_alerts(one[one["patient_id"] == ids[0]], ax=ax)
+    plt.close(fig)
