@@ -194,8 +194,6 @@ def _check_output(out: Path, overwrite: bool) -> None:
     """Refuse an output folder that is not empty, unless it holds an earlier run to replace."""
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} is a file, not a folder")
-    if out.is_symlink():
-        raise FileExistsError(f"{out} is a symbolic link; give the folder itself")
     entries = {p.name for p in out.iterdir()} if out.is_dir() else set()
     if not entries:
         return

@@ -863,17 +863,24 @@ def _split_rows(lines, start, delimiter, width, needed, wanted, quoted) -> _Rows
     rest = lines[start:]
     if quoted:
         return _split_quoted(lines, start, delimiter, width, needed, wanted)
-    # no quotes: one line is one row. The usual row has exactly width - 1 delimiters;
-    # those are split all at once into one flat list (no list per row)
+    # no quotes: one line is one row. Rows with the most common number of values (all
+    # the header's columns, or all but its trailing unnamed ones) are split at once
+    # into one flat list (no list per row); the others one by one
     counts = np.array([line.count(delimiter) for line in rest], dtype=np.int64)
-    usual = np.flatnonzero(counts == width - 1)
+    usual_width = width
+    if len(counts):
+        values, times = np.unique(counts, return_counts=True)
+        common = int(values[times.argmax()]) + 1
+        if needed <= common <= width:
+            usual_width = common
+    usual = np.flatnonzero(counts == usual_width - 1)
     chosen = rest if len(usual) == len(rest) else [rest[i] for i in usual]
     flat = delimiter.join(chosen).split(delimiter) if chosen else []
-    columns = {j: flat[j::width] for j in wanted}
+    columns = {j: flat[j::usual_width] if j < usual_width else [""] * len(usual) for j in wanted}
     first = [usual + start + 1]
     blank, rejected, extra = [], [], {j: [] for j in wanted}
     extra_first = []
-    for i in np.flatnonzero(counts != width - 1).tolist():
+    for i in np.flatnonzero(counts != usual_width - 1).tolist():
         line_no, fields = start + i + 1, rest[i].split(delimiter)
         if not "".join(fields).strip():
             blank.append(line_no)

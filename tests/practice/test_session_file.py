@@ -586,3 +586,17 @@ def test_any_id_the_reader_keeps_goes_through_every_rupture_rule():
     fig, ax = plt.subplots()
     plot_alerts(one[one["patient_id"] == ids[0]], ax=ax)
     plt.close(fig)
+
+
+def test_rows_that_leave_out_a_trailing_unnamed_column_are_read_at_full_speed():
+    content = (
+        b"patient_id,session,score,\n"
+        + b"".join(f"P{i // 12},{i % 12 + 1},4.25\n".encode() for i in range(120))
+        + b"P99,1,4,5\nP99,2,4.5,,\n"
+    )
+    result = read_sessions(content)
+    assert (result.rows_read, result.rows_kept) == (122, 121)
+    assert result.rejected["reason"].tolist() == [
+        "possible decimal comma: 4,5 (write 4.5, not 4,5)"
+    ]
+    _accounting_holds(result, content)
