@@ -781,10 +781,8 @@ def read_sessions(
         body_starts = sum(len(line) + 1 for line in lines[:header_last])
         quoted = text.find('"', body_starts) >= 0
         rows = _split_rows(lines, header_last, delimiter, width, needed, sorted(wanted), quoted)
-        kept, rejected = _check_rows(
-            rows, header, patient_i, session_i, measures, used, (delimiter, decimal, max_session),
-            notes,
-        )  # fmt: skip
+        layout = (header, patient_i, session_i, measures, used)
+        kept, rejected = _check_rows(rows, layout, (delimiter, decimal, max_session), notes)
         blank, text_of = rows.blank, _TextOf(rows)
         del rows
     if blank:
@@ -928,8 +926,14 @@ def _split_quoted(lines, start, delimiter, width, needed, wanted) -> _Rows:
     )
 
 
-def _check_rows(rows: _Rows, header, patient_i, session_i, measures, used, options, notes):
-    """The kept rows (a dict of columns) and every rejected one ``(line, text, reason)``."""
+def _check_rows(rows: _Rows, layout, options, notes):
+    """The kept rows (a dict of columns) and every rejected one ``(line, text, reason)``.
+
+    ``layout`` is the header and where the patient, session and measures are in it
+    (and which columns are used); ``options`` the delimiter, decimal mark and
+    largest session number.
+    """
+    header, patient_i, session_i, measures, used = layout
     delimiter, decimal, max_session = options
     n = len(rows.first)
     problems: dict[int, list[str]] = {}
