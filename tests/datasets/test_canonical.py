@@ -287,7 +287,7 @@ def test_a_windows_checkout_keeps_the_data_bytes(tmp_path, attributes):
     for name in names:
         shutil.copy(DATA_DIR / name, repo / "data" / name)
     _git(repo, "add", "-A")
-    _git(repo, "commit", "-q", "-m", "data")
+    _git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "data")
     for name in names:
         (repo / "data" / name).unlink()
     _git(repo, "-c", "core.autocrlf=true", "checkout", "--", "data")
