@@ -32,7 +32,7 @@ from timing import machine
 TARGET_SECONDS, TARGET_BYTES = 5.0, 1e9
 
 CHILD = """
-import json, resource, sys, time
+import json, sys, time
 from book.practice.session_file import read_sessions
 
 def peak_bytes():
@@ -44,6 +44,7 @@ def peak_bytes():
                     return int(line.split()[1]) * 1024
     except OSError:
         pass
+    import resource  # not on Windows; kibibytes on Linux (bytes on macOS)
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
 
 before = peak_bytes()

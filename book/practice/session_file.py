@@ -235,6 +235,9 @@ def _not_regular(name: str) -> SessionFileError:
 def _read_regular_file(path: Path) -> bytes:
     """The bytes of a regular file; a device or a named pipe is refused before any read."""
     shown = _shown(str(path), 80)
+    with contextlib.suppress(OSError):  # (a name too long to be a path is handled below)
+        if path.is_dir():  # Windows refuses to open a folder with a misleading error
+            raise SessionFileError(f"{shown!r} is a folder, not a CSV file")
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
     try:
         # O_NONBLOCK: opening a named pipe must not wait for a writer
