@@ -49,6 +49,7 @@ import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from itertools import compress
 from pathlib import Path
 
 import numpy as np
@@ -797,9 +798,10 @@ def read_sessions(
         )
 
     sessions = pd.DataFrame(kept)
-    sessions, duplicates = _resolve_duplicates(sessions, measures, text_of, notes)
+    codes, ids = _factorize(sessions["patient_id"].to_numpy(dtype=object))
+    sessions, codes, duplicates = _resolve_duplicates(sessions, codes, measures, text_of, notes)
     rejected += duplicates
-    sessions, order_changed, codes = _sorted(sessions)
+    sessions, order_changed, codes = _sorted(sessions, codes, ids)
     if order_changed:
         notes.append("rows were not in patient and session order; they are sorted")
     for m in measures:
@@ -875,7 +877,11 @@ def _split_rows(lines, start, delimiter, width, needed, wanted, quoted) -> _Rows
         if needed <= common <= width:
             usual_width = common
     usual = np.flatnonzero(counts == usual_width - 1)
-    chosen = rest if len(usual) == len(rest) else [rest[i] for i in usual]
+    chosen = (
+        rest
+        if len(usual) == len(rest)
+        else list(compress(rest, (counts == usual_width - 1).tolist()))
+    )
     flat = delimiter.join(chosen).split(delimiter) if chosen else []
     columns = {j: flat[j::usual_width] if j < usual_width else [""] * len(usual) for j in wanted}
     first = [usual + start + 1]
@@ -960,7 +966,7 @@ def _check_rows(rows: _Rows, layout, options, notes):
     if patient_i is None:
         patients = ["1"] * n
     else:
-        patients = [v.strip() for v in rows.columns[patient_i]]
+        patients = _stripped(rows.columns[patient_i])
         label = header[patient_i].strip() or "patient_id"
         if "" in patients:
             add({k: f"{label} is empty" for k, p in enumerate(patients) if not p})
@@ -984,7 +990,7 @@ def _check_rows(rows: _Rows, layout, options, notes):
     everything = len(keep) == n
     kept = {
         "patient_id": pd.Series(
-            patients if everything else [patients[k] for k in keep], dtype="str"
+            patients if everything else list(compress(patients, good.tolist())), dtype="str"
         ),
         "session": pd.Series(sessions[keep], dtype="int64"),
         **{column: pd.Series(values[keep], dtype="float64") for column, values in scores.items()},
@@ -1021,11 +1027,16 @@ def _span(numbers: list[int]) -> str:
     return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
-def _resolve_duplicates(sessions: pd.DataFrame, measures, text_of, notes):
-    """Exact repeats: keep the first. Conflicting scores for one session: reject them all."""
-    repeated = sessions.duplicated(["patient_id", "session"], keep=False).to_numpy()
+def _resolve_duplicates(sessions: pd.DataFrame, codes: np.ndarray, measures, text_of, notes):
+    """Exact repeats: keep the first. Conflicting scores for one session: reject them all.
+
+    ``codes`` number the patients (from :func:`_factorize`); the sessions and codes kept
+    come back with the rejected rows.
+    """
+    pairs = pd.DataFrame({"patient": codes, "session": sessions["session"].to_numpy()})
+    repeated = pairs.duplicated(keep=False).to_numpy()
     if not repeated.any():
-        return sessions, []
+        return sessions, codes, []
     columns = [m.column for m in measures]
     what = "score" if len(columns) == 1 else "scores"
     drop, rejected = [], []
@@ -1036,6 +1047,7 @@ def _resolve_duplicates(sessions: pd.DataFrame, measures, text_of, notes):
             tuple("missing" if math.isnan(x) else x for x in row)
             for row in group[columns].itertuples(index=False)
         }
+        group = group.sort_values("line")
         lines = group["line"].tolist()
         if len(values) == 1:
             drop += group.index[1:].tolist()
@@ -1056,14 +1068,38 @@ def _resolve_duplicates(sessions: pd.DataFrame, measures, text_of, notes):
                 for line in lines
             ]
     notes.append("duplicate sessions were found; see the rejected rows")
-    return sessions.drop(index=drop).reset_index(drop=True), rejected
+    keep = np.ones(len(sessions), dtype=bool)
+    keep[drop] = False
+    return sessions[keep].reset_index(drop=True), codes[keep], rejected
 
 
-def _sorted(sessions: pd.DataFrame):
+def _factorize(ids: np.ndarray) -> tuple[np.ndarray, list]:
+    """``pandas.factorize`` of the ids (codes in order of first appearance), done on runs of
+    equal ids: a file usually holds each patient's rows together, so there are few runs."""
+    n = len(ids)
+    if n == 0:
+        return np.zeros(0, dtype=np.int64), []
+    starts = np.flatnonzero(np.concatenate([[True], ids[1:] != ids[:-1]]))
+    run_codes, uniques = pd.factorize(ids[starts])
+    return np.repeat(run_codes, np.diff(np.append(starts, n))), list(uniques)
+
+
+def _stripped(values: list[str]) -> list[str]:
+    """``values`` without surrounding white space (the same list if none has any)."""
+    raw = _ascii(values)
+    if raw is not None and len(values):
+        lengths = np.strings.str_len(raw)
+        if np.array_equal(np.strings.str_len(np.strings.strip(raw)), lengths):
+            return values
+    return [v.strip() for v in values]
+
+
+def _sorted(sessions: pd.DataFrame, codes: np.ndarray, ids: list):
     """Sessions sorted by patient (as numbers if every id is a whole number, of any size) and
-    session; whether the order changed; each sorted row's patient code (consecutive by patient)."""
-    codes, ids = pd.factorize(sessions["patient_id"].to_numpy(dtype=object))
-    ids = list(ids)
+    session; whether the order changed; each sorted row's patient code (consecutive by patient).
+
+    ``codes`` and ``ids`` are the patients as :func:`_factorize` numbers them.
+    """
     if all(_NUMERIC_ID.fullmatch(i) for i in ids):
         order_ids = sorted(range(len(ids)), key=lambda j: (int(ids[j]), ids[j]))
     else:

@@ -600,3 +600,12 @@ def test_rows_that_leave_out_a_trailing_unnamed_column_are_read_at_full_speed():
         "possible decimal comma: 4,5 (write 4.5, not 4,5)"
     ]
     _accounting_holds(result, content)
+
+
+def test_a_repeat_names_the_earlier_line_whatever_the_rows_shapes():
+    # line 2 has trailing empty values (read apart from the usual rows), line 3 repeats it
+    result = read_sessions(HEADER + b"A,1,4,,\nA,1,4\nA,2,4\n")
+    assert result.rejected[["line", "reason"]].values.tolist() == [
+        [3, "repeats line 2 (same patient, session and score)"]
+    ]
+    assert result.sessions["line"].tolist() == [2, 4]
