@@ -63,9 +63,9 @@ book-student: $(STAMP)  ## build the student edition (no solutions) into _build/
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
-student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts
-	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
-	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
+student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts [OVERWRITE=1]
+	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
+	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
 test: lint unit nbval build-strict book-student site browser  ## run every check (see README.md)
 	@echo "make test: all checks passed"

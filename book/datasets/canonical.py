@@ -11,8 +11,11 @@ checks it against the codebook and the hashes.
 from __future__ import annotations
 
 import argparse
+import csv
 import hashlib
+import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -22,7 +25,7 @@ from book import __version__
 from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES, Field
 from book.simulation.engine import CANONICAL_SEED, simulate
 from book.simulation.parameters import SimulationParameters, describe_parameters
-from book.simulation.study import Study, Truth
+from book.simulation.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
 
 __all__ = ["DATA_DIR", "DataValidationError", "load_study", "write_study"]
 
@@ -50,7 +53,8 @@ _DESCRIPTIONS = {
 
 
 class DataValidationError(ValueError):
-    """A committed data file does not match its codebook or its recorded hash."""
+    """A data package is malformed: a file does not match its codebook, its recorded hash, or
+    the other tables; the message names the file and the line."""
 
 
 # --------------------------------------------------------------------------
@@ -264,8 +268,13 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
     FileNotFoundError
         If the folder or one of its files is missing.
     DataValidationError
-        If a file's sha256 differs from ``datapackage.json`` or a value breaks
-        the codebook; the message lists every problem with its line number.
+        If the package is malformed in any way, with every problem it finds
+        named by file and line: ``datapackage.json`` that is not valid JSON or
+        lacks an entry, a file whose sha256 differs from ``datapackage.json``
+        (it says so when the only difference is Windows line endings), a value
+        that breaks the codebook, or tables that disagree with each other
+        (sessions of a patient missing from ``patients.csv``, no therapists,
+        an alliance score that is not the mean of its items, ...).
 
     Examples
     --------
@@ -280,18 +289,18 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
         raise FileNotFoundError(
             f"no datapackage.json in {directory}; run `make data` to create the canonical study"
         )
-    package = json.loads(descriptor_path.read_text())
+    package = _read_descriptor(descriptor_path)
     by_name = {res["name"]: res for res in package["resources"]}
     names = OBSERVED + (GROUND_TRUTH if truth else ())
     tables = {name: _read_table(directory, name, by_name.get(name)) for name in names}
-    params = SimulationParameters(**package["simulation"]["parameters"])
+    _check_across_tables(directory, tables, package["simulation"]["parameters"])
     truth_obj = None
     if truth:
         truth_obj = Truth(
             patients=tables["truth_patients"],
             sessions=tables["truth_sessions"],
             ruptures=tables["truth_ruptures"],
-            params=params,
+            params=package["simulation"]["parameters"],
         )
     return Study(
         therapists=tables["therapists"],
@@ -302,28 +311,164 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
     )
 
 
+def _read_descriptor(path: Path) -> dict:
+    """``datapackage.json``, checked for everything the loader uses; parameters built."""
+    try:
+        package = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise DataValidationError(f"{path} is not UTF-8 text (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise DataValidationError(
+            f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); "
+            "run `make data` to regenerate data/"
+        ) from None
+    problems = []
+
+    def need(container, key, kind, where):
+        value = container.get(key) if isinstance(container, dict) else None
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            what = "missing" if value is None else f"a {type(value).__name__}"
+            problems.append(f"{where}{key!r} must be a {kind.__name__}, it is {what}")
+            return None
+        return value
+
+    resources = need(package, "resources", list, "")
+    for i, res in enumerate(resources or []):
+        where = f"resources[{i}]."
+        if not isinstance(res, dict):
+            problems.append(f"resources[{i}] must be an object")
+            continue
+        name = need(res, "name", str, where)
+        path_in = need(res, "path", str, where)
+        digest = need(res, "hash", str, where)
+        if name is not None and name not in TABLE_FILES:
+            problems.append(f"{where}'name' {name!r} is not a table of the codebook")
+        elif name is not None and path_in is not None and path_in != TABLE_FILES[name]:
+            problems.append(
+                f"{where}'path' is {path_in!r}; the table {name!r} lives in {TABLE_FILES[name]!r}"
+            )
+        if digest is not None and not digest.startswith("sha256:"):
+            problems.append(f"{where}'hash' {digest!r} is not a sha256 ('sha256:...')")
+    simulation = need(package, "simulation", dict, "")
+    if simulation is not None:
+        seed = need(simulation, "seed", int, "simulation.")
+        if seed is not None and seed < 0:
+            problems.append(f"simulation.'seed' must be a whole number from 0, it is {seed}")
+        parameters = need(simulation, "parameters", dict, "simulation.")
+        if parameters is not None:
+            try:
+                simulation["parameters"] = SimulationParameters(**parameters)
+            except (TypeError, ValueError) as err:
+                problems.append(f"simulation.'parameters' are not valid: {err}")
+    if problems:
+        raise DataValidationError(f"{path} is malformed:\n  " + "\n  ".join(problems))
+    return package
+
+
 def _read_table(directory: Path, name: str, resource: dict | None) -> pd.DataFrame:
     if resource is None:
-        raise DataValidationError(f"datapackage.json has no resource named {name!r}")
+        raise DataValidationError(
+            f"{directory / 'datapackage.json'} has no resource named {name!r}"
+        )
     path = directory / resource["path"]
     if not path.is_file():
         raise FileNotFoundError(f"{path} is missing; run `make data` to regenerate data/")
     data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    if digest != resource["hash"]:
-        raise DataValidationError(
-            f"{path} does not match the sha256 recorded in datapackage.json "
-            "(edited by hand, or stale?); run `make data` to regenerate data/"
-        )
+    _check_hash(path, data, resource["hash"])
     fields = TABLES[name]
-    dtypes = {f.name: _PANDAS_TYPES[f.type] for f in fields}
-    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
+    text = _text(path, data)
+    frame = _parse(path, text, fields)
     problems = validate_table(frame, fields, _PRIMARY_KEYS[name])
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
         raise DataValidationError(f"{path} breaks its codebook:\n  {shown}{more}")
     return frame
+
+
+def _check_hash(path: Path, data: bytes, expected: str) -> None:
+    if "sha256:" + hashlib.sha256(data).hexdigest() == expected:
+        return
+    unix = data.replace(b"\r\n", b"\n")
+    if unix != data and "sha256:" + hashlib.sha256(unix).hexdigest() == expected:
+        raise DataValidationError(
+            f"{path} has Windows line endings (CRLF) where it was written with LF: a Git "
+            "checkout on Windows converted it (core.autocrlf), or an editor saved it so. Its "
+            "content is otherwise unchanged. The repository's .gitattributes keeps data/ in LF "
+            "for new checkouts; to fix this one, run `make data` (rewrites data/ byte for "
+            "byte), or delete the file and run `git checkout -- data`"
+        )
+    raise DataValidationError(
+        f"{path} does not match the sha256 recorded in datapackage.json "
+        "(edited by hand, or stale?); run `make data` to regenerate data/"
+    )
+
+
+def _text(path: Path, data: bytes) -> str:
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as err:
+        line = data[: err.start].count(b"\n") + 1
+        raise DataValidationError(f"{path}, line {line}: not UTF-8 text") from None
+    if not text.strip():
+        raise DataValidationError(f"{path} is empty: it has no header line")
+    return text
+
+
+def _parse(path: Path, text: str, fields: list[Field]) -> pd.DataFrame:
+    """The table, every value of its type; a value that is not raises with its line."""
+    expected = [f.name for f in fields]
+    reader = csv.reader(io.StringIO(text))
+    problems, header, records, previous = [], None, [], 0
+    try:
+        for values in reader:
+            line, previous = previous + 1, reader.line_num
+            if header is None:
+                header = values
+                if header != expected:
+                    raise DataValidationError(
+                        f"{path}, line 1: the columns are {header}; the codebook lists {expected}"
+                    )
+            elif len(values) != len(expected):
+                problems.append(
+                    f"line {line}: {len(values)} values, the header has {len(expected)}"
+                )
+            else:
+                records.append((line, values))
+    except csv.Error as err:
+        problems.append(f"line {reader.line_num}: not valid CSV ({err})")
+    if not problems:
+        try:
+            return pd.read_csv(
+                io.StringIO(text),
+                dtype={f.name: _PANDAS_TYPES[f.type] for f in fields},
+                keep_default_na=False,
+                na_values=[""],
+            )
+        except (ValueError, TypeError) as err:  # find the values pandas could not convert
+            problems = _value_problems(records, fields) or [f"cannot be read: {err}"]
+    shown = "\n  ".join(problems[:20])
+    more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+    raise DataValidationError(f"{path} is malformed:\n  {shown}{more}")
+
+
+_INTEGER = re.compile(r"[+-]?[0-9]+")
+_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
+_WHAT = {"integer": "a whole number", "number": "a number", "boolean": "True or False"}
+
+
+def _value_problems(records, fields: list[Field]) -> list[str]:
+    checks = {
+        "integer": _INTEGER.fullmatch,
+        "number": _NUMBER.fullmatch,
+        "boolean": lambda v: v.lower() in ("true", "false"),
+    }
+    return [
+        f"line {line}: {f.name} = {value!r} is not {_WHAT[f.type]}"
+        for line, values in records
+        for f, value in zip(fields, values, strict=True)
+        if value.strip() and not checks[f.type](value.strip())
+    ]
 
 
 _PANDAS_TYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
@@ -355,6 +500,10 @@ def validate_table(frame: pd.DataFrame, fields: list[Field], key: list[str]) -> 
         if f.type == "boolean":
             continue
         values = col.astype("float64").to_numpy()
+        problems += [
+            (i, order, f"{f.name} = {values[i]} is not a finite number")
+            for i in np.flatnonzero(~empty & ~np.isfinite(values))
+        ]
         if f.minimum is not None:
             problems += [
                 (i, order, f"{f.name} = {_fmt(values[i])} is below the minimum {_fmt(f.minimum)}")
@@ -376,6 +525,85 @@ def validate_table(frame: pd.DataFrame, fields: list[Field], key: list[str]) -> 
 def _fmt(x) -> str:
     x = float(x)
     return str(int(x)) if x.is_integer() else f"{x:g}"
+
+
+# tolerance of "is the mean of its items": values are written with 6 significant
+# digits, so a WAI-SR mean (at most 5) is off by at most 5e-6; 1e-4 leaves room
+_MEAN_TOLERANCE = 1e-4
+
+
+def _check_across_tables(directory: Path, tables: dict, params: SimulationParameters) -> None:
+    """What no single table can check: keys that point into other tables, and derived values."""
+    problems = []
+    for name in ("therapists", "patients", "sessions"):
+        if tables[name].empty:
+            problems.append(f"{TABLE_FILES[name]} has no rows: a study needs {name}")
+    therapists = set(tables["therapists"]["therapist_id"].dropna())
+    patients = tables["patients"]
+    known = set(patients["patient_id"].dropna())
+    problems += _unknown(patients, "therapist_id", therapists, "patients", "therapists")
+    for name in ("sessions", *(n for n in GROUND_TRUTH if n in tables)):
+        problems += _unknown(tables[name], "patient_id", known, name, "patients")
+    sessions = tables["sessions"]
+    counts = sessions.groupby("patient_id").size()
+    attended = patients.set_index("patient_id")["sessions_attended"]
+    differ = attended.index[attended.to_numpy() != counts.reindex(attended.index, fill_value=0)]
+    for pid in differ[:10]:
+        line = int(np.flatnonzero(patients["patient_id"].to_numpy() == pid)[0]) + 2
+        problems.append(
+            f"patients.csv line {line}: patient {pid} has sessions_attended = "
+            f"{attended[pid]}, but sessions.csv has {counts.get(pid, 0)} session(s)"
+        )
+    dropped = patients["dropped_out"].to_numpy(dtype=bool)
+    early = patients["sessions_attended"].to_numpy() < params.n_sessions
+    for i in np.flatnonzero(dropped != early)[:10]:
+        problems.append(
+            f"patients.csv line {i + 2}: dropped_out = {bool(dropped[i])} but "
+            f"sessions_attended = {patients['sessions_attended'].iloc[i]} of "
+            f"{params.n_sessions} planned"
+        )
+    problems += _means_of_items(sessions)
+    if problems:
+        shown = "\n  ".join(problems[:20])
+        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
+        raise DataValidationError(f"the tables in {directory} disagree:\n  {shown}{more}")
+
+
+def _unknown(frame, column, known, name, target) -> list[str]:
+    values = frame[column].to_numpy()
+    missing = np.flatnonzero(~pd.Series(values).isin(known).to_numpy())
+    out = [
+        f"{TABLE_FILES[name]} line {i + 2}: {column} {values[i]} is not in {TABLE_FILES[target]}"
+        for i in missing[:10]
+    ]
+    if len(missing) > 10:
+        out.append(f"{TABLE_FILES[name]}: ... and {len(missing) - 10} more unknown {column}s")
+    return out
+
+
+def _means_of_items(sessions: pd.DataFrame) -> list[str]:
+    """The alliance is the mean of the 12 WAI-SR items and each subscale of its 4."""
+    problems = []
+    items = sessions[list(WAI_ITEMS)].astype("float64").to_numpy()
+    parts = {"alliance": np.arange(12)} | {
+        f"wai_{name}": np.array(members) - 1 for name, members in WAI_SUBSCALES.items()
+    }
+    for column, members in parts.items():
+        value = sessions[column].to_numpy(dtype="float64")
+        chosen = items[:, members]
+        complete = ~np.isnan(chosen).any(axis=1)
+        mean = np.where(
+            complete, np.nanmean(np.where(complete[:, None], chosen, 0), axis=1), np.nan
+        )
+        wrong = np.isnan(value) != ~complete
+        wrong |= complete & ~np.isnan(value) & (np.abs(value - mean) > _MEAN_TOLERANCE)
+        for i in np.flatnonzero(wrong)[:10]:
+            expected = "empty" if np.isnan(mean[i]) else f"{mean[i]:.6g}"
+            problems.append(
+                f"sessions.csv line {i + 2}: {column} = {value[i]:.6g} but the mean of its "
+                f"items is {expected}"
+            )
+    return problems
 
 
 # --------------------------------------------------------------------------
