@@ -11,20 +11,32 @@ checks it against the codebook and the hashes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
 from book import __version__
-from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES, Field
+from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES
+from book.datasets.tables import (
+    DataValidationError,
+    csv_bytes,
+    read_table,
+    schema_markdown,
+    table_resource,
+    validate_table,
+)
 from book.simulation.engine import CANONICAL_SEED, simulate
 from book.simulation.parameters import SimulationParameters, describe_parameters
 from book.simulation.study import Study, Truth
 
-__all__ = ["DATA_DIR", "DataValidationError", "load_study", "write_study"]
+__all__ = [
+    "DATA_DIR",
+    "DataValidationError",
+    "load_study",
+    "validate_table",
+    "write_study",
+]
 
 #: Where the canonical study lives: ``data/`` at the top of the repository.
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -49,10 +61,6 @@ _DESCRIPTIONS = {
 }
 
 
-class DataValidationError(ValueError):
-    """A committed data file does not match its codebook or its recorded hash."""
-
-
 # --------------------------------------------------------------------------
 # writing
 
@@ -73,8 +81,7 @@ def _tables(study: Study) -> dict[str, pd.DataFrame]:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    text = frame.to_csv(index=False, float_format=_FLOAT_FORMAT, na_rep="", lineterminator="\n")
-    return text.encode("utf-8")
+    return csv_bytes(frame, float_format=_FLOAT_FORMAT)
 
 
 def write_study(study: Study, directory: str | Path) -> dict:
@@ -121,24 +128,16 @@ def _check_columns(name: str, frame: pd.DataFrame) -> None:
 
 
 def _resource(name: str, data: bytes, rows: int) -> dict:
-    return {
-        "name": name,
-        "path": TABLE_FILES[name],
-        "profile": "tabular-data-resource",
-        "role": "observed" if name in OBSERVED else "ground truth",
-        "description": _DESCRIPTIONS[name],
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "bytes": len(data),
-        "rows": rows,
-        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-        "schema": {
-            "fields": [f.to_schema() for f in TABLES[name]],
-            "primaryKey": _PRIMARY_KEYS[name],
-            "missingValues": [""],
-        },
-    }
+    return table_resource(
+        name,
+        TABLE_FILES[name],
+        data,
+        rows=rows,
+        fields=TABLES[name],
+        key=_PRIMARY_KEYS[name],
+        description=_DESCRIPTIONS[name],
+        role="observed" if name in OBSERVED else "ground truth",
+    )
 
 
 def _package(study: Study, resources: list[dict]) -> dict:
@@ -211,19 +210,8 @@ def codebook_markdown(package: dict) -> str:
             "",
             res["description"],
             "",
-            "| column | type | unit | range | description |",
-            "| --- | --- | --- | --- | --- |",
+            *schema_markdown(res),
         ]
-        for f in res["schema"]["fields"]:
-            c = f["constraints"]
-            lo, hi = c.get("minimum", ""), c.get("maximum", "")
-            rng = f"{lo}–{hi}" if lo != "" or hi != "" else ""
-            if not c["required"]:
-                rng += " (may be empty)"
-            lines.append(
-                f"| `{f['name']}` | {f['type']} | {f.get('unit', '')} | {rng} "
-                f"| {f['description']} |"
-            )
     params = describe_parameters(SimulationParameters(**package["simulation"]["parameters"]))
     lines += [
         "",
@@ -305,77 +293,13 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
 def _read_table(directory: Path, name: str, resource: dict | None) -> pd.DataFrame:
     if resource is None:
         raise DataValidationError(f"datapackage.json has no resource named {name!r}")
-    path = directory / resource["path"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run `make data` to regenerate data/")
-    data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    if digest != resource["hash"]:
-        raise DataValidationError(
-            f"{path} does not match the sha256 recorded in datapackage.json "
-            "(edited by hand, or stale?); run `make data` to regenerate data/"
-        )
-    fields = TABLES[name]
-    dtypes = {f.name: _PANDAS_TYPES[f.type] for f in fields}
-    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    problems = validate_table(frame, fields, _PRIMARY_KEYS[name])
-    if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise DataValidationError(f"{path} breaks its codebook:\n  {shown}{more}")
-    return frame
-
-
-_PANDAS_TYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
-
-
-def validate_table(frame: pd.DataFrame, fields: list[Field], key: list[str]) -> list[str]:
-    """Every way a table breaks its codebook, with CSV line numbers.
-
-    Line numbers count the header as line 1, so the first data row is line 2.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from book.datasets.codebook import THERAPISTS
-    >>> bad = pd.DataFrame({"therapist_id": pd.array([1, 0], dtype="Int64"),
-    ...                     "alliance_training": pd.array([True, None], dtype="boolean")})
-    >>> validate_table(bad, THERAPISTS, ["therapist_id"])
-    ['line 3: therapist_id = 0 is below the minimum 1', 'line 3: alliance_training is empty']
-    """
-    expected = [f.name for f in fields]
-    if list(frame.columns) != expected:
-        return [f"columns are {list(frame.columns)}; the codebook lists {expected}"]
-    problems: list[tuple[int, int, str]] = []
-    for order, f in enumerate(fields):
-        col = frame[f.name]
-        empty = col.isna().to_numpy()
-        if f.required:
-            problems += [(i, order, f"{f.name} is empty") for i in np.flatnonzero(empty)]
-        if f.type == "boolean":
-            continue
-        values = col.astype("float64").to_numpy()
-        if f.minimum is not None:
-            problems += [
-                (i, order, f"{f.name} = {_fmt(values[i])} is below the minimum {_fmt(f.minimum)}")
-                for i in np.flatnonzero(~empty & (values < f.minimum))
-            ]
-        if f.maximum is not None:
-            problems += [
-                (i, order, f"{f.name} = {_fmt(values[i])} is above the maximum {_fmt(f.maximum)}")
-                for i in np.flatnonzero(~empty & (values > f.maximum))
-            ]
-    dup = frame.duplicated(subset=key, keep="first").to_numpy()
-    problems += [
-        (i, len(fields), f"duplicate key {key} = {tuple(frame.iloc[i][k] for k in key)}")
-        for i in np.flatnonzero(dup)
-    ]
-    return [f"line {i + 2}: {msg}" for i, _, msg in sorted(problems)]
-
-
-def _fmt(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
+    return read_table(
+        directory,
+        resource,
+        TABLES[name],
+        _PRIMARY_KEYS[name],
+        remedy="run `make data` to regenerate data/",
+    )
 
 
 # --------------------------------------------------------------------------
