@@ -47,7 +47,9 @@ __all__ = [
     "REAL_DATA_DIR",
     "SOURCES",
     "STAI_KEYS",
+    "STATE_DESIGNS",
     "TABLES",
+    "anxiety_long",
     "btheb_long",
     "load_real",
     "stai_scores",
@@ -542,3 +544,66 @@ def stai_scores(items: pd.DataFrame, scale: str, *, min_items: int = 17) -> pd.S
     answered = ratings.notna().sum(axis=1)
     score = ratings.mean(axis=1) * len(key["items"])
     return score.where(answered >= min_items, np.nan).rename(scale)
+
+
+#: The studies whose state-anxiety administrations psychTools' documentation
+#: groups by what happened between them (the ``sai`` help page's examples).
+STATE_DESIGNS = {
+    "same session, no manipulation": ("CART", "FAST", "SHED", "SHOP"),
+    "same session, a film between": ("FIAT", "FLAT"),
+    "caffeine or placebo between": ("AGES", "SALT", "VALE", "XRAY"),
+    "two days, once a day": ("RIM", "SAM"),
+}
+
+
+def anxiety_long(sai: pd.DataFrame | None = None, tai: pd.DataFrame | None = None) -> pd.DataFrame:
+    """State anxiety on repeated occasions with each person's trait anxiety, in long form.
+
+    One row per person and administration of the state scale, for everyone
+    with a state score on two or more occasions: ``study`` (in capitals, the
+    spelling the two tables share), ``id``, ``person`` (``"STUDY-id"``),
+    ``design`` (the kind of study, :data:`STATE_DESIGNS`, or ``"other"``),
+    ``time``, ``state`` and ``trait`` (:func:`stai_scores`, 20-80; ``trait``
+    is missing for the few without a trait score).
+
+    Rows without a participant id (study GRAY) cannot be linked across
+    occasions and are left out, as are persons listed twice on the same
+    occasion (one in study HOME), whose rows cannot be told apart.
+
+    Parameters
+    ----------
+    sai, tai : pandas.DataFrame, optional
+        The item tables; :func:`load_real` ``("sai")`` and ``("tai")`` when
+        omitted.
+
+    Examples
+    --------
+    >>> d = anxiety_long()
+    >>> d["person"].nunique(), d.groupby("design")["person"].nunique()["two days, once a day"]
+    (1875, np.int64(650))
+    """
+    sai = load_real("sai") if sai is None else sai
+    tai = load_real("tai") if tai is None else tai
+    state = pd.DataFrame(
+        {
+            "study": sai["study"].str.upper(),
+            "id": sai["id"],
+            "time": sai["time"],
+            "state": stai_scores(sai, "sai"),
+        }
+    )
+    trait = pd.DataFrame(
+        {"study": tai["study"].str.upper(), "id": tai["id"], "trait": stai_scores(tai, "tai")}
+    )
+    state = state[state["id"].notna() & state["state"].notna()]
+    state = state[~state.duplicated(["study", "id", "time"], keep=False)]
+    trait = trait[trait["id"].notna() & ~trait.duplicated(["study", "id"], keep=False)]
+    state = state[state.groupby(["study", "id"])["time"].transform("size") >= 2]
+    out = state.merge(trait, on=["study", "id"], how="left", validate="m:1")
+    out["id"] = out["id"].astype("int64")
+    out["time"] = out["time"].astype("int64")
+    out["study"] = out["study"].astype(str)
+    out.insert(2, "person", out["study"] + "-" + out["id"].astype(str))
+    design = {s: name for name, studies in STATE_DESIGNS.items() for s in studies}
+    out.insert(3, "design", out["study"].map(design).fillna("other"))
+    return out.sort_values(["study", "id", "time"], ignore_index=True)
