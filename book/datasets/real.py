@@ -215,6 +215,18 @@ def _stai_columns(items) -> dict[str, str]:
     return {".row": "row"} | {i.replace("_", "."): i for i in items}
 
 
+_PSYCHTOOLS = {
+    "r_package": "psychTools",
+    "r_version": "2.2.9",
+    "debian": "r-cran-psychtools",
+    "debian_version": "2.2.9-1",
+    "license": _GPL2_PLUS,
+    "citation": "Revelle, W. (2022). psychTools: Tools to accompany the 'psych' package "
+    "for psychological research (R package version 2.2.9). Northwestern University. "
+    "Data collected at the Personality, Motivation and Cognition Laboratory, "
+    "Northwestern University, 1991-1999.",
+}
+
 #: Where each table comes from: the R package and data set, the Debian package
 #: (and the versions extracted), the licence, the citation, the R columns renamed.
 SOURCES: dict[str, dict] = {
@@ -259,34 +271,18 @@ SOURCES: dict[str, dict] = {
         "published in the R package lme4 (Bates, Maechler, Bolker & Walker 2015).",
         "columns": {"Reaction": "reaction", "Days": "days", "Subject": "subject"},
     },
-    "sai": {
+    "sai": _PSYCHTOOLS
+    | {
         "title": "State anxiety, item by item, on repeated occasions",
         "description": "One row per participant and administration of the state scale.",
-        "r_package": "psychTools",
-        "r_version": "2.2.9",
         "r_name": "sai",
-        "debian": "r-cran-psychtools",
-        "debian_version": "2.2.9-1",
-        "license": _GPL2_PLUS,
-        "citation": "Revelle, W. (2022). psychTools: Tools to accompany the 'psych' package "
-        "for psychological research (R package version 2.2.9). Northwestern University. "
-        "Data collected at the Personality, Motivation and Cognition Laboratory, "
-        "Northwestern University, 1991-1999.",
         "columns": _stai_columns(SAI_ITEMS),
     },
-    "tai": {
+    "tai": _PSYCHTOOLS
+    | {
         "title": "Trait anxiety, item by item",
         "description": "One row per participant: the trait scale, given once.",
-        "r_package": "psychTools",
-        "r_version": "2.2.9",
         "r_name": "tai",
-        "debian": "r-cran-psychtools",
-        "debian_version": "2.2.9-1",
-        "license": _GPL2_PLUS,
-        "citation": "Revelle, W. (2022). psychTools: Tools to accompany the 'psych' package "
-        "for psychological research (R package version 2.2.9). Northwestern University. "
-        "Data collected at the Personality, Motivation and Cognition Laboratory, "
-        "Northwestern University, 1991-1999.",
         "columns": _stai_columns(TAI_ITEMS),
     },
 }
