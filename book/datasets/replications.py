@@ -154,9 +154,11 @@ def compare_with_published(analysis: str, ours: Mapping[str, float]) -> pd.DataF
     pandas.DataFrame
         Indexed by lme4's ``label``: ``published`` (as printed), ``book``
         (the book's value rounded to the same number of decimals, as text),
-        ``difference`` (the book's unrounded value minus the printed one) and
-        ``agrees`` (true when the difference is at most half a unit in the
-        last printed place, i.e. the book's value rounds to the printed one).
+        ``difference`` (the book's unrounded value minus the printed one,
+        shown to two significant digits: its last digits depend on where an
+        optimiser stopped) and ``agrees`` (true when the unrounded difference
+        is at most half a unit in the last printed place, i.e. the book's value
+        rounds to the printed one).
 
     Raises
     ------
@@ -192,7 +194,7 @@ def compare_with_published(analysis: str, ours: Mapping[str, float]) -> pd.DataF
         {
             "published": table["printed"].to_numpy(),
             "book": [f"{v:.{d}f}" for v, d in zip(values, table["decimals"], strict=True)],
-            "difference": difference,
+            "difference": [float(f"{d:.2g}") for d in difference],
             "agrees": np.abs(difference) <= half_unit,
         },
         index=pd.Index(table["label"].to_numpy(), name="label"),
