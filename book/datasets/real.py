@@ -76,13 +76,13 @@ _GPL2_PLUS = {
 # ---------------------------------------------------------------------------
 # the State-Trait Anxiety Inventory items, as psychTools names them
 
-#: State anxiety (STAI form X-1) items, in the order of the ``sai`` table.
+#: State anxiety items (the STAI state scale, as psychTools names them), in table order.
 SAI_ITEMS = (
     "calm", "secure", "tense", "regretful", "at_ease", "upset", "worrying", "rested",
     "anxious", "comfortable", "confident", "nervous", "jittery", "high_strung", "relaxed",
     "content", "worried", "rattled", "joyful", "pleasant",
 )  # fmt: skip
-#: Trait anxiety items, in the order of the ``tai`` table.
+#: Trait anxiety items (the STAI trait scale, as psychTools names them), in table order.
 TAI_ITEMS = (
     "pleasant", "nervous", "not_satisfied", "wish_happy", "failure", "rested", "calm",
     "difficulties", "worry", "happy", "disturbing_thoughts", "lack_self_confidence",
@@ -115,7 +115,7 @@ _TAI_STUDIES = tuple("CART" if s == "Cart" else s for s in _SAI_STUDIES)
 
 
 def _stai_fields(scale: str, studies: tuple[str, ...]) -> list[Field]:
-    what = {"sai": "state anxiety (STAI form X-1)", "tai": "trait anxiety (STAI)"}[scale]
+    what = {"sai": "state anxiety (STAI)", "tai": "trait anxiety (STAI)"}[scale]
     reversed_items = STAI_KEYS[scale]["reversed"]
     fields = [
         Field("row", "integer", "row number in the R data set (its row name)", "", 1),
