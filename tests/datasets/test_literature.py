@@ -1,14 +1,15 @@
 """The tables of published findings point at real references and real parameters."""
 
 import dataclasses
-import re
 from pathlib import Path
+
+from pybtex.database import parse_file
 
 from book.datasets.literature import published_effects, session_studies
 from book.simulation.parameters import SimulationParameters
 
-BIB = (Path(__file__).resolve().parents[2] / "references.bib").read_text()
-BIB_KEYS = set(re.findall(r"^@\w+\{([^,]+),", BIB, re.M))
+# parsing the whole file also catches a syntax error (an entry left open) before the build
+BIB_KEYS = set(parse_file(Path(__file__).resolve().parents[2] / "references.bib").entries)
 PARAMETERS = {f.name for f in dataclasses.fields(SimulationParameters)}
 
 
