@@ -22,7 +22,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab data notebooks requirements clean distclean
+	site browser binder-check lab data real-data notebooks requirements clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -109,6 +109,9 @@ lab: $(STAMP)  ## JupyterLab in the book's environment
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
 	$(BIN)/python -m book.datasets data
+
+real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
+	$(BIN)/python -m tools.real_data data/real
 
 notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (refresh stored outputs)
 	for nb in $(CHAPTERS); do \

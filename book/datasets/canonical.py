@@ -11,23 +11,33 @@ checks it against the codebook and the hashes.
 from __future__ import annotations
 
 import argparse
-import csv
-import hashlib
-import io
 import json
-import re
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from book import __version__
-from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES, Field
+from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES
+from book.datasets.tables import (
+    DataValidationError,
+    csv_bytes,
+    read_table,
+    schema_markdown,
+    table_resource,
+    validate_table,
+)
 from book.simulation.engine import CANONICAL_SEED, simulate
 from book.simulation.parameters import SimulationParameters, describe_parameters
 from book.simulation.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
 
-__all__ = ["DATA_DIR", "DataValidationError", "load_study", "write_study"]
+__all__ = [
+    "DATA_DIR",
+    "DataValidationError",
+    "load_study",
+    "validate_table",
+    "write_study",
+]
 
 #: Where the canonical study lives: ``data/`` at the top of the repository.
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -52,11 +62,6 @@ _DESCRIPTIONS = {
 }
 
 
-class DataValidationError(ValueError):
-    """A data package is malformed: a file does not match its codebook, its recorded hash, or
-    the other tables; the message names the file and the line."""
-
-
 # --------------------------------------------------------------------------
 # writing
 
@@ -77,8 +82,7 @@ def _tables(study: Study) -> dict[str, pd.DataFrame]:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    text = frame.to_csv(index=False, float_format=_FLOAT_FORMAT, na_rep="", lineterminator="\n")
-    return text.encode("utf-8")
+    return csv_bytes(frame, float_format=_FLOAT_FORMAT)
 
 
 def write_study(study: Study, directory: str | Path) -> dict:
@@ -125,24 +129,16 @@ def _check_columns(name: str, frame: pd.DataFrame) -> None:
 
 
 def _resource(name: str, data: bytes, rows: int) -> dict:
-    return {
-        "name": name,
-        "path": TABLE_FILES[name],
-        "profile": "tabular-data-resource",
-        "role": "observed" if name in OBSERVED else "ground truth",
-        "description": _DESCRIPTIONS[name],
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "bytes": len(data),
-        "rows": rows,
-        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-        "schema": {
-            "fields": [f.to_schema() for f in TABLES[name]],
-            "primaryKey": _PRIMARY_KEYS[name],
-            "missingValues": [""],
-        },
-    }
+    return table_resource(
+        name,
+        TABLE_FILES[name],
+        data,
+        rows=rows,
+        fields=TABLES[name],
+        key=_PRIMARY_KEYS[name],
+        description=_DESCRIPTIONS[name],
+        role="observed" if name in OBSERVED else "ground truth",
+    )
 
 
 def _package(study: Study, resources: list[dict]) -> dict:
@@ -215,19 +211,8 @@ def codebook_markdown(package: dict) -> str:
             "",
             res["description"],
             "",
-            "| column | type | unit | range | description |",
-            "| --- | --- | --- | --- | --- |",
+            *schema_markdown(res),
         ]
-        for f in res["schema"]["fields"]:
-            c = f["constraints"]
-            lo, hi = c.get("minimum", ""), c.get("maximum", "")
-            rng = f"{lo}–{hi}" if lo != "" or hi != "" else ""
-            if not c["required"]:
-                rng += " (may be empty)"
-            lines.append(
-                f"| `{f['name']}` | {f['type']} | {f.get('unit', '')} | {rng} "
-                f"| {f['description']} |"
-            )
     params = describe_parameters(SimulationParameters(**package["simulation"]["parameters"]))
     lines += [
         "",
@@ -370,161 +355,13 @@ def _read_table(directory: Path, name: str, resource: dict | None) -> pd.DataFra
         raise DataValidationError(
             f"{directory / 'datapackage.json'} has no resource named {name!r}"
         )
-    path = directory / resource["path"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run `make data` to regenerate data/")
-    data = path.read_bytes()
-    _check_hash(path, data, resource["hash"])
-    fields = TABLES[name]
-    text = _text(path, data)
-    frame = _parse(path, text, fields)
-    problems = validate_table(frame, fields, _PRIMARY_KEYS[name])
-    if problems:
-        shown = "\n  ".join(problems[:20])
-        more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise DataValidationError(f"{path} breaks its codebook:\n  {shown}{more}")
-    return frame
-
-
-def _check_hash(path: Path, data: bytes, expected: str) -> None:
-    if "sha256:" + hashlib.sha256(data).hexdigest() == expected:
-        return
-    unix = data.replace(b"\r\n", b"\n")
-    if unix != data and "sha256:" + hashlib.sha256(unix).hexdigest() == expected:
-        raise DataValidationError(
-            f"{path} has Windows line endings (CRLF) where it was written with LF: a Git "
-            "checkout on Windows converted it (core.autocrlf), or an editor saved it so. Its "
-            "content is otherwise unchanged. The repository's .gitattributes keeps data/ in LF "
-            "for new checkouts; to fix this one, run `make data` (rewrites data/ byte for "
-            "byte), or delete the file and run `git checkout -- data`"
-        )
-    raise DataValidationError(
-        f"{path} does not match the sha256 recorded in datapackage.json "
-        "(edited by hand, or stale?); run `make data` to regenerate data/"
+    return read_table(
+        directory,
+        resource,
+        TABLES[name],
+        _PRIMARY_KEYS[name],
+        remedy="run `make data` to regenerate data/",
     )
-
-
-def _text(path: Path, data: bytes) -> str:
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as err:
-        line = data[: err.start].count(b"\n") + 1
-        raise DataValidationError(f"{path}, line {line}: not UTF-8 text") from None
-    if not text.strip():
-        raise DataValidationError(f"{path} is empty: it has no header line")
-    return text
-
-
-def _parse(path: Path, text: str, fields: list[Field]) -> pd.DataFrame:
-    """The table, every value of its type; a value that is not raises with its line."""
-    expected = [f.name for f in fields]
-    reader = csv.reader(io.StringIO(text))
-    problems, header, records, previous = [], None, [], 0
-    try:
-        for values in reader:
-            line, previous = previous + 1, reader.line_num
-            if header is None:
-                header = values
-                if header != expected:
-                    raise DataValidationError(
-                        f"{path}, line 1: the columns are {header}; the codebook lists {expected}"
-                    )
-            elif len(values) != len(expected):
-                problems.append(
-                    f"line {line}: {len(values)} values, the header has {len(expected)}"
-                )
-            else:
-                records.append((line, values))
-    except csv.Error as err:
-        problems.append(f"line {reader.line_num}: not valid CSV ({err})")
-    if not problems:
-        try:
-            return pd.read_csv(
-                io.StringIO(text),
-                dtype={f.name: _PANDAS_TYPES[f.type] for f in fields},
-                keep_default_na=False,
-                na_values=[""],
-            )
-        except (ValueError, TypeError) as err:  # find the values pandas could not convert
-            problems = _value_problems(records, fields) or [f"cannot be read: {err}"]
-    shown = "\n  ".join(problems[:20])
-    more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-    raise DataValidationError(f"{path} is malformed:\n  {shown}{more}")
-
-
-_INTEGER = re.compile(r"[+-]?[0-9]+")
-_NUMBER = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
-_WHAT = {"integer": "a whole number", "number": "a number", "boolean": "True or False"}
-
-
-def _value_problems(records, fields: list[Field]) -> list[str]:
-    checks = {
-        "integer": _INTEGER.fullmatch,
-        "number": _NUMBER.fullmatch,
-        "boolean": lambda v: v.lower() in ("true", "false"),
-    }
-    return [
-        f"line {line}: {f.name} = {value!r} is not {_WHAT[f.type]}"
-        for line, values in records
-        for f, value in zip(fields, values, strict=True)
-        if value.strip() and not checks[f.type](value.strip())
-    ]
-
-
-_PANDAS_TYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
-
-
-def validate_table(frame: pd.DataFrame, fields: list[Field], key: list[str]) -> list[str]:
-    """Every way a table breaks its codebook, with CSV line numbers.
-
-    Line numbers count the header as line 1, so the first data row is line 2.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from book.datasets.codebook import THERAPISTS
-    >>> bad = pd.DataFrame({"therapist_id": pd.array([1, 0], dtype="Int64"),
-    ...                     "alliance_training": pd.array([True, None], dtype="boolean")})
-    >>> validate_table(bad, THERAPISTS, ["therapist_id"])
-    ['line 3: therapist_id = 0 is below the minimum 1', 'line 3: alliance_training is empty']
-    """
-    expected = [f.name for f in fields]
-    if list(frame.columns) != expected:
-        return [f"columns are {list(frame.columns)}; the codebook lists {expected}"]
-    problems: list[tuple[int, int, str]] = []
-    for order, f in enumerate(fields):
-        col = frame[f.name]
-        empty = col.isna().to_numpy()
-        if f.required:
-            problems += [(i, order, f"{f.name} is empty") for i in np.flatnonzero(empty)]
-        if f.type == "boolean":
-            continue
-        values = col.astype("float64").to_numpy()
-        problems += [
-            (i, order, f"{f.name} = {values[i]} is not a finite number")
-            for i in np.flatnonzero(~empty & ~np.isfinite(values))
-        ]
-        if f.minimum is not None:
-            problems += [
-                (i, order, f"{f.name} = {_fmt(values[i])} is below the minimum {_fmt(f.minimum)}")
-                for i in np.flatnonzero(~empty & (values < f.minimum))
-            ]
-        if f.maximum is not None:
-            problems += [
-                (i, order, f"{f.name} = {_fmt(values[i])} is above the maximum {_fmt(f.maximum)}")
-                for i in np.flatnonzero(~empty & (values > f.maximum))
-            ]
-    dup = frame.duplicated(subset=key, keep="first").to_numpy()
-    problems += [
-        (i, len(fields), f"duplicate key {key} = {tuple(frame.iloc[i][k] for k in key)}")
-        for i in np.flatnonzero(dup)
-    ]
-    return [f"line {i + 2}: {msg}" for i, _, msg in sorted(problems)]
-
-
-def _fmt(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
 
 
 # tolerance of "is the mean of its items": values are written with 6 significant

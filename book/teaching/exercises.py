@@ -394,3 +394,32 @@ def _moderation_power_400(seed: int) -> float:
 )
 def _design_moderation(study: Study) -> float:
     return _moderation_power_400(_seed(study))
+
+
+# --------------------------------------------------------------------------
+# chapter: Real data
+
+
+@functools.lru_cache(maxsize=1)
+def _state_anxiety_icc_two_days() -> float:
+    from book.datasets.real import anxiety_long
+    from book.estimation.decomposition import icc
+
+    anxiety = anxiety_long()
+    two_days = anxiety[anxiety["design"] == "two days, once a day"]
+    return float(icc(two_days, "state", by="person")["icc"].iloc[0])
+
+
+@_register(
+    "ex-rd-days-icc",
+    chapter="real_data",
+    question="What share of the variance of state anxiety lies between persons when the "
+    "scale is given once on each of two days?",
+    # The same real data for every student (the study is not used); icc is exact
+    # arithmetic, and the tolerance accepts the value rounded to two or three decimals.
+    tolerance=0.005,
+    hint="icc(..., 'state', by='person') on the rows of anxiety_long() whose design is "
+    "'two days, once a day'.",
+)
+def _rd_days_icc(study: Study) -> float:
+    return _state_anxiety_icc_two_days()

@@ -27,8 +27,9 @@ def _files(directory: Path):
 
 
 def _simulated_files(directory: Path):
-    # data/examples/ holds small hand-made files (see its README), not simulator output
-    return [name for name in _files(directory) if not name.startswith("examples/")]
+    # data/examples/ holds small hand-made files (see its README), data/real/ the real
+    # data sets (tests/datasets/test_real.py): neither is simulator output
+    return [name for name in _files(directory) if not name.startswith(("examples/", "real/"))]
 
 
 def test_committed_data_equals_a_fresh_simulation(regenerated):
