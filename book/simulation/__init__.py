@@ -23,7 +23,6 @@ from book.simulation.experiment import (
     effect_by_group,
     feedback_parameters,
     paired_outcomes,
-    simulate_training_trials,
     training_trial,
 )
 from book.simulation.parameters import SimulationParameters, describe_parameters
@@ -46,7 +45,6 @@ __all__ = [
     "rupture_summary",
     "ruptures_per_patient",
     "simulate",
-    "simulate_training_trials",
     "training_trial",
     "true_effects",
 ]
