@@ -186,17 +186,7 @@ def patients_for_power(
     0          12       114.0             True
     """
     target = check_level(target, "target")
-    rows = table[table["term"] == term]
-    if estimator is not None:
-        rows = rows[rows["estimator"] == estimator]
-    if rows.empty or rows["estimator"].nunique() != 1:
-        found = sorted(table.loc[table["term"] == term, "estimator"].unique())
-        raise ValueError(
-            f"choose one estimator with term {term!r}: estimator={estimator!r}, found {found}"
-        )
-    for col in (by, "n_patients"):
-        if col not in rows.columns:
-            raise ValueError(f"column {col!r} not in the table; columns: {list(rows)}")
+    rows = _one_estimator(table, term, estimator, (by, "n_patients"))
     out = []
     for level, group in rows.sort_values("n_patients").groupby(by, sort=True):
         n = group["n_patients"].to_numpy(dtype=float)
@@ -258,17 +248,7 @@ def plot_power(
 
     from book.plots import OKABE_ITO
 
-    rows = table[table["term"] == term]
-    if estimator is not None:
-        rows = rows[rows["estimator"] == estimator]
-    if rows.empty or rows["estimator"].nunique() != 1:
-        found = sorted(table.loc[table["term"] == term, "estimator"].unique())
-        raise ValueError(
-            f"choose one estimator with term {term!r}: estimator={estimator!r}, found {found}"
-        )
-    for col in (x, hue):
-        if col not in rows.columns:
-            raise ValueError(f"column {col!r} not in the table; design columns: {list(rows)}")
+    rows = _one_estimator(table, term, estimator, (x, hue))
     if ax is None:
         _, ax = plt.subplots(figsize=(5.5, 4))
     # Okabe-Ito without yellow, which is faint on white
@@ -294,3 +274,19 @@ def plot_power(
     ax.set(ylim=(0, 1.02), xlabel=x.replace("_", " "), ylabel="power")
     ax.legend(title=hue.replace("_", " "), fontsize="small")
     return ax
+
+
+def _one_estimator(table: pd.DataFrame, term: str, estimator, columns) -> pd.DataFrame:
+    """The summary rows of ``term`` from one estimator, with the design ``columns`` present."""
+    rows = table[table["term"] == term]
+    if estimator is not None:
+        rows = rows[rows["estimator"] == estimator]
+    if rows.empty or rows["estimator"].nunique() != 1:
+        found = sorted(table.loc[table["term"] == term, "estimator"].unique())
+        raise ValueError(
+            f"choose one estimator with term {term!r}: estimator={estimator!r}, found {found}"
+        )
+    for col in columns:
+        if col not in rows.columns:
+            raise ValueError(f"column {col!r} not in the table; columns: {list(rows)}")
+    return rows
