@@ -21,6 +21,7 @@ One runner, one registry of estimators, one summary:
 from book.montecarlo.designs import as_designs, autoregression_only, design_grid, design_key
 from book.montecarlo.estimators import (
     ESTIMATORS,
+    RICLPM_TERMS,
     Estimator,
     Fits,
     as_estimator,
@@ -32,6 +33,7 @@ from book.montecarlo.summary import patients_for_power, plot_power, summarize_re
 
 __all__ = [
     "ESTIMATORS",
+    "RICLPM_TERMS",
     "Estimator",
     "Fits",
     "Panels",

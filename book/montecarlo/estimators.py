@@ -36,7 +36,14 @@ from book.estimation.riclpm import fit_riclpm
 from book.estimation.within import within_formula, within_regression
 from book.simulation.experiment import training_trial
 
-__all__ = ["ESTIMATORS", "Estimator", "Fits", "as_estimator", "describe_estimators"]
+__all__ = [
+    "ESTIMATORS",
+    "RICLPM_TERMS",
+    "Estimator",
+    "Fits",
+    "as_estimator",
+    "describe_estimators",
+]
 
 _DATA = ("panels", "long", "study")
 
@@ -246,6 +253,16 @@ def _pooled(data: pd.DataFrame) -> Fits:
     )
 
 
+#: The RI-CLPM's parameters (:func:`book.estimation.riclpm.fit_riclpm`) under the names of
+#: the same effects in the multilevel model's terms, the keys of ``true_effects``.
+RICLPM_TERMS = {
+    "symptoms_ar": "bdi_c",
+    "alliance_to_symptoms": "alliance_within",
+    "alliance_ar": "alliance_c",
+    "symptoms_to_alliance": "bdi_within",
+}
+
+
 def _riclpm(data: pd.DataFrame) -> Fits:
     """The RI-CLPM's symptom autoregression and alliance -> next-session symptoms effect.
 
@@ -255,7 +272,7 @@ def _riclpm(data: pd.DataFrame) -> Fits:
     numbers are the same in the main process and in joblib's workers.
     """
     require_columns(data, ["patient_id", "session", "bdi", "alliance"])
-    terms = ["symptoms_ar", "alliance_to_symptoms"]  # bdi_c, alliance_within
+    terms = ["symptoms_ar", "alliance_to_symptoms"]  # in RICLPM_TERMS: bdi_c, alliance_within
     nan = np.full(len(terms), np.nan)
     try:
         fit = fit_riclpm(data)
