@@ -172,10 +172,11 @@ def replicate_designs(
     sizes = _nested_sizes(nested, params, per_study)
 
     # one row of the result per design, or per (design, smaller design) when nested
-    rows, index = [], {}
+    rows, index, bases = [], {}, []
     for d, p in enumerate(params):
         for sub, (n, t) in enumerate(sizes or [(p.n_patients, p.n_sessions)]):
             index[(d, sub)] = len(rows)
+            bases.append(d)
             row = table.iloc[d].to_dict()
             row["design"], row["n_patients"], row["n_sessions"] = len(rows), n, t
             rows.append(row)
@@ -209,14 +210,8 @@ def replicate_designs(
     order = {e.name: i for i, e in enumerate(chosen)}
     out = out.iloc[np.lexsort((out["estimator"].map(order).to_numpy(), out["design"].to_numpy()))]
     truths = [true_effects(p) for p in params]  # the effects do not depend on the size
-    base = (
-        design_table["design"]
-        .map({i: d for (d, _), i in index.items()})
-        .reindex(out["design"].to_numpy())
-    )
-    out["truth"] = [
-        truths[d].get(term, np.nan) for d, term in zip(base.to_numpy(), out["term"], strict=True)
-    ]
+    base = np.asarray(bases)[out["design"].to_numpy()]
+    out["truth"] = [truths[d].get(term, np.nan) for d, term in zip(base, out["term"], strict=True)]
     out["alliance"] = alliance
     columns = ["alliance", "replication", "estimator", "term", "truth", "estimate"]
     columns += ["std_error", "df", "singular"]
