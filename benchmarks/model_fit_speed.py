@@ -41,6 +41,13 @@ def main():
         f"median {med * 1000:.1f} ms (min {lo * 1000:.1f}, max {hi * 1000:.1f}) over 50 runs; "
         f"loglike {fit.loglike:.4f}, converged {fit.converged}, singular {fit.singular}"
     )
+    # CPU time of this process: less sensitive than wall time to other work on the machine
+    cpu = []
+    for _ in range(50):
+        start = time.process_time()
+        fit_lagged_model(study)
+        cpu.append(time.process_time() - start)
+    print(f"  CPU time: median {statistics.median(cpu) * 1000:.1f} ms (min {min(cpu) * 1000:.1f})")
     _, med, lo, hi = timed(lambda: fit_lagged_model(study, detrend=True), repeats=10)
     print(f"  detrended: median {med:.3f} s (min {lo:.3f}, max {hi:.3f}) over 10 runs")
     _, med, lo, hi = timed(
