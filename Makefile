@@ -1,5 +1,6 @@
 # The book's two commands are `make book` and `make test`; see README.md.
-# Every target first makes sure .venv matches requirements.txt.
+# Every target first makes sure .venv matches what it needs: requirements.txt (what a
+# reader needs: `make lab`), plus requirements-dev.txt (build and test tools: the rest).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -8,7 +9,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-from-requirements
+READER_STAMP := $(VENV)/.installed-from-requirements
+STAMP  := $(VENV)/.installed-from-requirements-dev
 JB_FLAGS := -n -W --keep-going
 
 # Determinism: the same hash seed and no user-level Jupyter/IPython settings.
@@ -28,14 +30,21 @@ help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- environment -------------------------------------------------------------
-venv: $(STAMP)  ## create .venv from requirements.txt (again, if that file changed)
+venv: $(STAMP)  ## create .venv from requirements.txt and requirements-dev.txt (again, if they changed)
 
-$(STAMP): requirements.txt pyproject.toml
+# The reader's environment: a new .venv whenever requirements.txt changes.
+$(READER_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + "; run make PYTHON=/path/to/python3.11")'
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $(STAMP)
+	touch $@
+
+# The developer's: the build and test tools on top (both files share their pins).
+$(STAMP): $(READER_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check \
+	  -r requirements.txt -r requirements-dev.txt
+	touch $@
 
 chromium:  ## make sure Debian's chromium is installed (apt-get, as root) for the browser tests
 	@if [ -x "$(CHROMIUM)" ]; then \
@@ -104,7 +113,7 @@ binder-check:  ## as Binder would: a fresh clone, a new venv from requirements.t
 	PYTHON=$(PYTHON) bash scripts/binder_check.sh
 
 # --- working on the book ----------------------------------------------------------------
-lab: $(STAMP)  ## JupyterLab in the book's environment
+lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.txt)
 	$(BIN)/jupyter lab
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
@@ -118,9 +127,12 @@ notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (ref
 	    --ExecutePreprocessor.store_widget_state=False "$$nb"; \
 	done
 
-requirements:  ## re-pin requirements.txt from requirements.in (needs the network)
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
-	  --output-file requirements.txt requirements.in
+# pip cannot take requirements.txt itself as constraints (its `-e .` has no name).
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+requirements: $(STAMP)  ## re-pin requirements.txt and requirements-dev.txt from their .in files (needs the package index)
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	mkdir -p _build && grep -v '^-e ' requirements.txt > _build/reader-pins.txt
+	$(PIP_COMPILE) --constraint _build/reader-pins.txt --output-file requirements-dev.txt requirements-dev.in
 
 clean:  ## remove the built book and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache tests/browser/.ipynb_checkpoints
