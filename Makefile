@@ -24,7 +24,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab data notebooks requirements clean distclean
+	site browser binder-check lab docs chapter-tags unit-fast data notebooks requirements clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -66,9 +66,12 @@ book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings a
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is in _build/html/index.html"
 
+# Its pages have no Binder, Live Code or repository buttons, unless STUDENT_REPOSITORY
+# names a repository that holds _build/student-src (see instructors.md).
 book-student: $(STAMP)  ## build the student edition (no solutions) into _build/student/_build/html
 	rm -rf _build/student-src _build/student
-	$(BIN)/python -m tools.editions student . _build/student-src
+	$(BIN)/python -m tools.editions student . _build/student-src \
+	  $(if $(STUDENT_REPOSITORY),--repository "$(STUDENT_REPOSITORY)" --branch "$(or $(STUDENT_BRANCH),main)")
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
@@ -84,9 +87,13 @@ lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check book tools tests benchmarks
 
-unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
-	$(BIN)/python -m pytest tests book tools --doctest-modules -n 2 \
+UNIT := $(BIN)/python -m pytest tests book tools --doctest-modules -n 2 \
 	  --ignore=tests/site --ignore=tests/browser
+unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
+	$(UNIT)
+
+unit-fast: $(STAMP)  ## the unit tests without those marked slow (while you work; make test runs all)
+	$(UNIT) -m "not slow"
 
 nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
@@ -113,6 +120,12 @@ binder-check:  ## as Binder would: a fresh clone, a new venv from requirements.t
 	PYTHON=$(PYTHON) bash scripts/binder_check.sh
 
 # --- working on the book ----------------------------------------------------------------
+docs:  ## rewrite CONTRIBUTING.md's generated sections: the package map (from the docstrings), the Make targets
+	$(PYTHON) scripts/generated_docs.py
+
+chapter-tags:  ## collapse (hide-input), not remove, every chapter cell the page's visible code needs (tags only)
+	$(PYTHON) scripts/chapter_tags.py
+
 lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.txt)
 	$(BIN)/jupyter lab
 

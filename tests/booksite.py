@@ -74,6 +74,20 @@ def toc_notebooks() -> list[Path]:
     return [p for p in map(source_path, toc_docnames()) if p.suffix == ".ipynb"]
 
 
+def load_script(name: str):
+    """A maintainer's script in `scripts/` (not a package), imported as a module for its tests."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 # -- titles and code of the sources ------------------------------------------------------
 
 _FENCE = re.compile(r"^(```|~~~)")
