@@ -26,6 +26,7 @@ import copy
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import yaml
@@ -324,7 +325,9 @@ def write_student_source(
 def _check_student_repository(config: dict, repository: str | None, branch: str) -> None:
     if repository is None:
         return
-    if not re.fullmatch(r"https://github\.com/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", repository):
+    parts = urlsplit(repository)
+    owner_name = re.fullmatch(r"/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", parts.path)
+    if (parts.scheme, parts.netloc) != ("https", "github.com") or not owner_name or parts.query:
         raise ValueError(
             f"repository {repository!r} is not a GitHub repository "
             "(https://github.com/owner/name): Binder opens the edition from one"
