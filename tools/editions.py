@@ -32,10 +32,12 @@ import nbformat
 import yaml
 
 __all__ = [
+    "WITHOUT_BINDER",
     "solution_code",
     "solution_texts",
     "strip_solutions",
     "student_config",
+    "without_binder",
     "write_student_source",
 ]
 
@@ -56,6 +58,20 @@ _SKIP = {
     "benchmarks",
     ".github",  # the book's own CI and publishing, not the edition's
     ".ci",
+}
+
+#: What the full edition tells readers about its Binder button, and what the student
+#: edition says instead when it has none (no repository of the student source named).
+#: Matched word by word, across line breaks; tests/site checks that nothing is left.
+WITHOUT_BINDER = {
+    "on Binder with the launch button at the top of the page, or in a copy of the "
+    "book's repository with `make lab`": "download its notebook (the download button at "
+    "the top of the page) and open it on your course's JupyterHub or on your own computer",
+    "**On Binder**: the rocket button at the top of a chapter opens it in JupyterLab in "
+    "your browser, with everything installed, so you can change the code.": "**In "
+    "JupyterLab**: the download button at the top of a chapter gives its notebook, "
+    "without the solutions; open it on your course's JupyterHub or on your own computer "
+    "to change the code.",
 }
 
 #: The buttons a page can have that lead to a repository or a live kernel there.
@@ -316,10 +332,35 @@ def write_student_source(
     _student_config(destination / "_config.yml", repository, branch)
     stripped = []
     for path in sorted((destination / "chapters").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        nbformat.write(strip_solutions(nb), path)
+        nb = strip_solutions(nbformat.read(path, as_version=4))
+        if repository is None:
+            for cell in nb.cells:
+                if cell.cell_type == "markdown":
+                    cell.source = without_binder(cell.source)
+        nbformat.write(nb, path)
         stripped.append(path)
+    if repository is None:
+        for page in sorted(destination.glob("*.md")):
+            page.write_text(without_binder(page.read_text()))
     return stripped
+
+
+def without_binder(text: str) -> str:
+    r"""Text that points readers to a Binder button, reworded for an edition without one.
+
+    Examples
+    --------
+    >>> text = ("to use it, open this chapter in JupyterLab: on Binder with the launch "
+    ...         "button at the top of the page, or in a copy of the\nbook's repository "
+    ...         "with `make lab`.")
+    >>> student = without_binder(text)
+    >>> "launch button" in student, "download button" in student
+    (False, True)
+    """
+    for said, instead in WITHOUT_BINDER.items():
+        pattern = r"\s+".join(re.escape(word) for word in said.split())
+        text = re.sub(pattern, lambda _match, instead=instead: instead, text)
+    return text
 
 
 def _check_student_repository(config: dict, repository: str | None, branch: str) -> None:

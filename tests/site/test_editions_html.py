@@ -231,3 +231,17 @@ def test_the_student_editions_notebook_download_is_the_stripped_notebook(chapter
         text = path.read_text()
         assert "{solution" not in text
         assert not [line for line in probes if line in text], f"{url} holds solution code"
+
+
+@pytest.mark.parametrize("page", ["intro", *(f"chapters/{c.stem}" for c in CHAPTERS)])
+def test_no_student_page_tells_the_reader_to_use_a_binder_button(page):
+    """Without a repository of its own the student edition has no Binder button, so its
+    text must not send readers to one (tools.editions.WITHOUT_BINDER rewords it)."""
+    path = STUDENT / f"{page}.html"
+    if not path.is_file():
+        pytest.fail(f"{path} is missing: build the student edition first (make book-student)")
+    parser = _Text()
+    parser.feed(path.read_text())
+    text = _words(html.unescape(" ".join(parser.parts)))
+    for phrase in (" launch button ", " rocket ", " on binder "):
+        assert phrase not in text, f"{page}: the student edition says {phrase.strip()!r}"

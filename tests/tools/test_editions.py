@@ -206,3 +206,35 @@ def test_the_command_line_refuses_the_books_repository(tmp_path, capsys):
         )
     assert "every solution" in capsys.readouterr().err
     assert not (tmp_path / "s").exists()
+
+
+_TO_BINDER = re.compile(r"launch\s+button|rocket|\bon\s+Binder\b", re.I)
+
+
+def _reader_text(folder):
+    """The prose a student reads: the landing page and every chapter's Markdown."""
+    texts = {"intro.md": (folder / "intro.md").read_text()}
+    for path in sorted((folder / "chapters").glob("*.ipynb")):
+        texts[path.name] = _markdown(nbformat.read(path, as_version=4))
+    return texts
+
+
+def test_the_full_edition_tells_readers_about_its_binder_button():
+    """What the student edition must reword is there to reword (so the next test can fail)."""
+    found = [name for name, text in _reader_text(ROOT).items() if _TO_BINDER.search(text)]
+    assert "intro.md" in found and len(found) >= 2
+
+
+def test_the_student_edition_without_a_repository_sends_no_reader_to_binder(tmp_path):
+    write_student_source(ROOT, tmp_path / "student")
+    left = {
+        name: _TO_BINDER.findall(text)
+        for name, text in _reader_text(tmp_path / "student").items()
+        if _TO_BINDER.search(text)
+    }
+    assert not left, f"the student edition still points to a Binder button: {left}"
+
+
+def test_the_student_edition_with_a_repository_keeps_the_binder_wording(tmp_path):
+    write_student_source(ROOT, tmp_path / "s", "https://github.com/course/alliance-student")
+    assert _TO_BINDER.search((tmp_path / "s" / "intro.md").read_text())
