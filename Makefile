@@ -32,9 +32,9 @@ help:  ## list the targets
 # --- environment -------------------------------------------------------------
 venv: $(STAMP)  ## create .venv from requirements.txt and requirements-dev.txt (again, if they changed)
 
-# --no-compile: Python compiles a module when it is first imported; compiling every
-# installed file up front doubled the CPU time of setting up (benchmarked with and without).
-PIP_FLAGS := --quiet --disable-pip-version-check --no-compile
+# (Not --no-compile: it halves the CPU time of the install, but every first import then
+# compiles, and two nbval kernels starting at once on a loaded machine timed out.)
+PIP_FLAGS := --quiet --disable-pip-version-check
 
 # The reader's environment: a new .venv whenever requirements.txt changes.
 $(READER_STAMP): requirements.txt pyproject.toml
@@ -98,10 +98,11 @@ unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the packag
 unit-fast: $(STAMP)  ## the unit tests without those marked slow (while you work; make test runs all)
 	$(UNIT) -m "not slow"
 
+# A kernel gets 5 minutes to start (nbval's default, 60 s, failed on a loaded machine).
 nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly \
-	  -n 2 --dist loadscope $(CHAPTERS)
+	  --nbval-kernel-startup-timeout=300 -n 2 --dist loadscope $(CHAPTERS)
 
 build-strict: book  ## the strict book build (same as make book)
 
