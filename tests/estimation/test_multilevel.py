@@ -77,6 +77,7 @@ def test_canonical_fit_is_flagged_singular(canonical):
     assert any("singular" in m for m in fit.messages)
 
 
+@pytest.mark.slow
 def test_fast_reaches_a_higher_reml_likelihood_than_statsmodels_default(canonical):
     """On the canonical study statsmodels' default optimiser stops short of the maximum."""
     fast = fit_lagged_model(canonical)
