@@ -3,14 +3,17 @@
 An instructor lists the students in a CSV file (``student_id`` and, optionally,
 ``seed``). Each student gets their own simulated study (same design and
 parameters, different seed), so numbers differ between neighbours while every
-answer can still be checked: :func:`book.teaching.exercises.check` recomputes the
-reference from the student's own data, and the instructor's answer key lists
-it for every student.
+answer can still be checked: each student's data package holds a self-check
+file (``self_checks.json``: salted hashes of the rounded answers, see
+:mod:`book.teaching.exercises`) that :func:`book.teaching.exercises.check` reads,
+and the instructor's answer key lists every answer for every student. The
+answers are computed by :mod:`tools.answers`, which students never receive.
 
 Run ``make student-data ROSTER=roster.csv OUT=handouts`` (or
 ``python -m tools.classroom roster.csv --out handouts``). The folder gets::
 
-    handouts/students/<student_id>/   one data package per student (load_study(path))
+    handouts/students/<student_id>/   one data package per student (load_study(path)),
+                                      with its self_checks.json
     handouts/instructor/roster.csv    students and the seeds used
     handouts/instructor/answer_key.csv  every checkable exercise, every student
 
@@ -42,7 +45,8 @@ import pandas as pd
 from book._checks import folder_name_problem
 from book.datasets.canonical import write_study
 from book.simulation.engine import simulate
-from book.teaching.exercises import answer_key
+from book.teaching.exercises import SELF_CHECKS, self_check_file
+from tools.answers import answer_key
 
 __all__ = ["read_roster", "student_seed", "make_student_datasets"]
 
@@ -247,7 +251,7 @@ def make_student_datasets(
     -------
     pandas.DataFrame
         The answer key: ``student_id``, ``seed`` and the columns of
-        :func:`book.teaching.exercises.answer_key`.
+        :func:`tools.answers.answer_key`.
 
     Raises
     ------
@@ -274,8 +278,11 @@ def make_student_datasets(
         student_root.mkdir()
         for sid, seed in students:
             study = simulate(params, seed=seed)
-            write_study(study, _inside(student_root, sid))
+            folder = _inside(student_root, sid)
+            write_study(study, folder)
             key = answer_key(study)
+            answers = dict(zip(key["label"], key["answer"], strict=True))
+            (folder / SELF_CHECKS).write_text(self_check_file(answers, folder))
             key.insert(0, "seed", seed)
             key.insert(0, "student_id", sid)
             keys.append(key)
