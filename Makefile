@@ -22,7 +22,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab data notebooks requirements clean distclean
+	site browser binder-check lab data notebooks requirements vendor pdf clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -121,6 +121,9 @@ notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (ref
 requirements:  ## re-pin requirements.txt from requirements.in (needs the network)
 	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
 	  --output-file requirements.txt requirements.in
+
+vendor:  ## refresh _static/vendor and tests/browser/vendor from the pinned npm packages (needs npm and the network)
+	$(PYTHON) -m tools.vendor
 
 clean:  ## remove the built book and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache tests/browser/.ipynb_checkpoints
