@@ -21,7 +21,8 @@ Explorers, each made by a function named after its idea (the chapter it lives in
   patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``).
 
 :mod:`book.widgets.explorer` holds what the explorers share (the ``Explorer`` base
-class: controls, status line, a figure redrawn in place and blitted).
+class: controls, status line, a figure redrawn in place and blitted; and
+``static_view``, the explorer in a page without a kernel).
 
 Conventions every explorer follows, so that it works live (JupyterLab,
 Binder), in the tests (no browser) and in the static HTML book (no kernel):
@@ -43,10 +44,14 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
 4. **Input errors become a message** (``.message``, shown in the widget),
    never a traceback.
 5. **In a chapter** the cell that displays the live widget is tagged
-   ``remove-output`` (without a kernel its controls would be dead) and begins
-   with ``# NBVAL_IGNORE_OUTPUT`` (the widget's text form lists control
-   states, which nbval would compare). The next cell draws the same view as a
-   static figure, and the text tells the reader how to run it live
+   ``remove-output`` (without a kernel its controls would be dead). The next
+   cell, its input hidden (``hide-input``), shows the explorer's **static
+   view** for the HTML book: :func:`book.widgets.explorer.static_view` runs the
+   explorer on a grid of control values and keeps its own figure and
+   ``describe()`` at each, and the page's controls switch between them without
+   a kernel. Then a cell draws the view at the default values as a static
+   figure (with alt text and a caption; it is what the PDF shows) and one prints
+   its numbers, and the text tells the reader how to run it live
    (:data:`LIVE_HINT`). With the tag ``explorer`` as well, the browser test runs
    the chapter in JupyterLab and moves the cell's first slider (CONTRIBUTING.md
    says which explorers carry it). The explorer's one-sentence
@@ -62,14 +67,20 @@ import io
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 
-__all__ = ["LIVE_HINT", "QuietUpdates", "figure_png", "new_figure"]
+__all__ = ["LIVE_HINT", "STATIC_HINT", "QuietUpdates", "figure_png", "new_figure"]
 
 #: What to tell a reader of the static book about running an explorer live.
 LIVE_HINT = (
-    "The controls work only with a running Python kernel. In the HTML book you see "
-    "the explorer's view at its default values; to use it, open this chapter in "
-    "JupyterLab: on Binder with the launch button at the top of the page, or in a "
-    "copy of the book's repository with `make lab`."
+    "In the HTML book the controls move over a grid of settings computed when the book "
+    "was built. To set any value, open this chapter in JupyterLab: on Binder with the "
+    "launch button at the top of the page, or in a copy of the book's repository with "
+    "`make lab`."
+)
+
+#: The note under an explorer's static view (:func:`book.widgets.explorer.static_view`).
+STATIC_HINT = (
+    "Computed when the book was built, for the settings the controls offer; "
+    "the live explorer in JupyterLab takes any value."
 )
 
 
