@@ -61,8 +61,14 @@ def test_the_book_loads_mathjax_and_the_widget_manager_from_its_own_copies():
     # both are paths relative to _static, not URLs
     assert config["mathjax_path"] in files
     scripts = list(config["nb_ipywidgets_js"])
-    assert scripts == ["vendor/requirejs/require.js", "vendor/html-manager/embed-amd.js"]
-    assert set(scripts) <= files
+    # require.js's configuration (where the manager's files are), require.js, the manager
+    assert scripts == [
+        "widgets-setup.js",
+        "vendor/requirejs/require.js",
+        "vendor/html-manager/embed-amd.js",
+    ]
+    assert set(scripts[1:]) <= files
+    assert "vendor/html-manager" in (ROOT / "_static" / scripts[0]).read_text()
     embed = config["nb_ipywidgets_js"]["vendor/html-manager/embed-amd.js"]
     assert "://" not in embed["data-jupyter-widgets-cdn"]
     assert embed["data-jupyter-widgets-cdn-only"] == "true"
