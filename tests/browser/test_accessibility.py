@@ -17,10 +17,9 @@ import pytest
 from booksite import report, toc_docnames
 from browsertools import Visit
 
-from tools.vendor import TEST_VENDOR
-from tools.vendor import ROOT as REPO
+from tools.vendor import ROOT, TEST_VENDOR
 
-AXE = REPO / TEST_VENDOR / "axe-core" / "axe.min.js"
+AXE = ROOT / TEST_VENDOR / "axe-core" / "axe.min.js"
 PAGES = toc_docnames()
 FAILING = ("serious", "critical")
 
@@ -37,7 +36,8 @@ FIGURES_READABLE = """() => [...document.querySelectorAll('article.bd-article im
   const ctx = canvas.getContext('2d');
   ctx.drawImage(img, 0, 0);
   const w = canvas.width - 1, h = canvas.height - 1;
-  const corners = [[0, 0], [w, 0], [0, h], [w, h]].map(([x, y]) => ctx.getImageData(x, y, 1, 1).data[3]);
+  const corners = [[0, 0], [w, 0], [0, h], [w, h]]
+    .map(([x, y]) => ctx.getImageData(x, y, 1, 1).data[3]);
   const bg = getComputedStyle(img).backgroundColor.match(/\\d+(\\.\\d+)?/g).map(Number);
   const lightBackground = bg.length === 3 || (bg.length === 4 && bg[3] === 1)
     ? (bg[0] + bg[1] + bg[2]) / 3 > 200 : false;
@@ -61,9 +61,7 @@ def test_axe_finds_no_serious_violation(browser, book_url, screenshots, docname,
     visit = _open(browser, f"{book_url}{docname}.html", mode)
     page = visit.page
     page.add_script_tag(path=str(AXE))
-    results = page.evaluate(
-        "async () => await axe.run(document, {resultTypes: ['violations']})"
-    )
+    results = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
     violations = results["violations"]
     found = [
         f"{v['id']} ({v['impact']}): {v['help']}; "
