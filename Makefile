@@ -95,13 +95,15 @@ pdf: $(STAMP) tex  ## the PDF edition, _build/latex/book.pdf (from the stored ou
 	$(BIN)/jupyter-book build . --builder pdflatex --config _build/pdf-config/_config.yml $(JB_FLAGS); \
 	echo "the PDF took $$(( $$(date +%s) - start )) s"
 	$(BIN)/python -m pytest tests/pdf -q -p no:randomly
+	@# the landing page links to it: into the HTML book, if built
+	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 	@echo "The PDF edition is _build/latex/book.pdf"
 
 student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
 	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
 
-test: lint unit nbval build-strict book-student site browser pdf  ## run every check (see README.md)
+test: lint unit nbval build-strict book-student pdf site browser  ## run every check (see README.md)
 	@echo "make test: all checks passed"
 
 # --- the checks ------------------------------------------------------------------

@@ -1,6 +1,7 @@
 """Every explorer sits in its chapter as the book's convention says (book/widgets/__init__.py):
-a live cell for Jupyter, a static figure with alt text and the printed numbers for the HTML
-book, the one-sentence "try this" and the line on how to run it live."""
+a live cell for Jupyter, its static view for the HTML book, a static figure with alt text and
+the printed numbers (for the PDF too), the one-sentence "try this" and the line on how to run
+it live."""
 
 import json
 import re
@@ -67,11 +68,24 @@ def test_the_live_cell_is_tagged_and_checked_by_nbval(chapter):
 
 
 @pytest.mark.parametrize("chapter", list(EXPLORERS))
+def test_the_static_view_follows_the_live_cell(chapter):
+    """The explorer's controls, moving in the HTML page (book.widgets.explorer.static_view)."""
+    nb = _cells(chapter)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    i = next(k for k, c in enumerate(code) if _is_live(c, EXPLORERS[chapter][1]))
+    view = code[i + 1]
+    assert "static_view(explorer," in "".join(view["source"])
+    assert view["metadata"].get("tags") == ["hide-input"]  # plumbing: hidden, not removed
+    html = [o["data"]["text/html"] for o in view["outputs"] if "text/html" in o.get("data", {})]
+    assert len(html) == 1 and 'class="static-explorer"' in "".join(html[0])
+
+
+@pytest.mark.parametrize("chapter", list(EXPLORERS))
 def test_the_static_figure_follows_with_alt_text_caption_and_numbers(chapter):
     nb = _cells(chapter)
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     i = next(k for k, c in enumerate(code) if _is_live(c, EXPLORERS[chapter][1]))
-    figure, numbers = code[i + 1], code[i + 2]
+    figure, numbers = code[i + 2], code[i + 3]
     assert "explorer.draw(" in "".join(figure["source"])
     meta = figure["metadata"]["mystnb"]
     assert len(meta["image"]["alt"]) > 80 and meta["figure"]["caption"] and meta["figure"]["name"]

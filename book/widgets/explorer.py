@@ -292,7 +292,13 @@ class StaticView:
     def _render(self) -> str:
         spec = {
             "controls": [
-                {"name": c.name, "kind": c.kind, "labels": list(c.labels)} for c in self.controls
+                {
+                    "name": c.name,
+                    "kind": c.kind,
+                    "labels": list(c.labels),
+                    "values": [v.item() if hasattr(v, "item") else v for v in c.values],
+                }
+                for c in self.controls
             ],
             "frames": self._frames,
             "images": self._images,

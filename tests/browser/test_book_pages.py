@@ -2,7 +2,8 @@
 
 For every page in `_toc.yml`: it loads, shows its title (the first heading of its
 source) and its text, every figure loads (naturalWidth > 0) and has alt text,
-every exercise solution opens when its button is clicked, and the page's own
+every exercise solution opens when its button is clicked, every formula is typeset
+by the vendored MathJax, no request leaves the machine, and the page's own
 scripts raise no error. The search page finds each page by a word of its title.
 Screenshots go to `_build/screenshots/`.
 """
@@ -73,6 +74,18 @@ def test_page_shows_title_text_figures_and_solutions(
         box = image.bounding_box()
         assert box and box["width"] > 0 and box["height"] > 0, f"{src} is not shown"
 
+    # the formulas render as math from the vendored MathJax: no TeX left in the text
+    maths = page.locator("article.bd-article .math")
+    if maths.count():
+        page.evaluate(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+            " ? MathJax.startup.promise.then(() => true) : true"
+        )
+        rendered = page.locator("article.bd-article .math mjx-container").count()
+        assert rendered == maths.count(), f"{rendered} of {maths.count()} formulas typeset"
+        raw = re.findall(r"\\\(|\\\[|\$\$", article.inner_text())
+        assert not raw, f"raw TeX shows: {raw[:5]}"
+
     assert not visit.problems(), visit.problems()
 
     # screenshots: the top of the page, its first figure, its first opened solution
@@ -83,11 +96,12 @@ def test_page_shows_title_text_figures_and_solutions(
         figure.screenshot(path=screenshots / f"{_slug(docname)}--figure.png")
     if solutions.count():
         solutions.first.screenshot(path=screenshots / f"{_slug(docname)}--solution.png")
-    blocked = len(browser.blocked) - blocked_before
+    outside = browser.blocked[blocked_before:]
+    assert not outside, f"requests to other hosts: {outside}"
     report(
         "browser pages",
         f"{docname}: {images.count()} images loaded, {solutions.count()} solutions opened, "
-        f"{blocked} outside requests blocked",
+        f"{maths.count()} formulas typeset, no outside request",
     )
     page.close()
 
