@@ -250,6 +250,7 @@ PAGE_BUDGET = 3_000_000
 #: Colours kept in each figure of a static view (a palette PNG: a third of the bytes).
 FRAME_COLOURS = 64
 _SCRIPT = Path(__file__).with_name("static_view.js")
+_STYLE = Path(__file__).with_name("static_view.css")
 
 
 @dataclass(frozen=True)
@@ -327,6 +328,7 @@ class StaticView:
         first = self._frames[0]
         return (
             f'<div class="static-explorer" id="sx-{key}">'
+            f"<style>{_STYLE.read_text()}</style>"
             f'<p class="static-explorer-header"><b>{html.escape(title)}</b> '
             f"<i>Try this.</i> {html.escape(self.try_this)}</p>"
             f"{''.join(rows)}"

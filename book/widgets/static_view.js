@@ -4,49 +4,41 @@
 (function () {
   "use strict";
 
-  function matches(setting, current, skip) {
-    for (let c = 0; c < current.length; c++) {
-      if (c !== skip && setting[c] !== current[c]) return false;
-    }
-    return true;
-  }
-
   function init(root) {
     if (root.dataset.ready === "1") return;
-    root.dataset.ready = "1";
     const spec = JSON.parse(root.querySelector("script.static-explorer-data").textContent);
+    const n = spec.controls.length;
     const inputs = spec.controls.map((_, c) => root.querySelector(`[data-control="${c}"]`));
     const readouts = spec.controls.map((_, c) => root.querySelector(`[data-readout="${c}"]`));
     const image = root.querySelector("img.static-explorer-figure");
     const status = root.querySelector(".static-explorer-status");
     let current = spec.frames[spec.start].setting.slice();
 
-    // the values of control c that some frame offers, the other controls as they are
-    function available(c) {
+    // the values of control c that some frame offers, the other controls as in `setting`
+    function available(c, setting) {
       const found = new Set();
       for (const frame of spec.frames) {
-        if (matches(frame.setting, current, c)) found.add(frame.setting[c]);
+        if (frame.setting.every((v, k) => k === c || v === setting[k])) found.add(frame.setting[c]);
       }
       return [...found].sort((a, b) => a - b);
     }
 
-    // the frame of a setting; if none, the first frame with control c at its new value
-    // that agrees with the most other controls
-    function frameFor(setting, c) {
-      let best = -1;
-      let bestScore = -1;
-      spec.frames.forEach((frame, i) => {
-        if (frame.setting[c] !== setting[c]) return;
-        let score = 0;
-        frame.setting.forEach((v, k) => {
-          if (v === setting[k]) score += 1;
-        });
-        if (score > bestScore) {
-          best = i;
-          bestScore = score;
-        }
-      });
-      return best;
+    function same(a, b) {
+      return a.length === b.length && a.every((v, i) => v === b[i]);
+    }
+
+    // the frame to show when control c moves to wanted[c]: the controls after c whose
+    // choices change with it (a threshold per rule) start again from the first setting
+    // listed, as the live explorer resets them; every other control keeps its value
+    function frameFor(wanted, c) {
+      const free = new Set();
+      for (let k = c + 1; k < n; k++) {
+        if (!same(available(k, current), available(k, wanted))) free.add(k);
+      }
+      const index = spec.frames.findIndex((frame) =>
+        frame.setting.every((v, k) => free.has(k) || v === wanted[k]),
+      );
+      return index >= 0 ? index : spec.frames.findIndex((f) => f.setting[c] === wanted[c]);
     }
 
     function show(index) {
@@ -56,7 +48,7 @@
         const input = inputs[c];
         const label = control.labels[current[c]];
         if (control.kind === "range") {
-          const values = available(c);
+          const values = available(c, current);
           input.max = String(values.length - 1);
           input.value = String(values.indexOf(current[c]));
           input.setAttribute("aria-valuetext", label);
@@ -72,17 +64,19 @@
     }
 
     inputs.forEach((input, c) => {
-      const handler = () => {
-        const control = spec.controls[c];
+      const moved = () => {
         const wanted = current.slice();
         wanted[c] =
-          control.kind === "range" ? available(c)[Number(input.value)] : Number(input.value);
-        show(frameFor(wanted, c));
+          spec.controls[c].kind === "range"
+            ? available(c, current)[Number(input.value)]
+            : Number(input.value);
+        if (wanted[c] !== current[c]) show(frameFor(wanted, c));
       };
-      input.addEventListener("input", handler);
-      input.addEventListener("change", handler);
+      input.addEventListener("input", moved);
+      input.addEventListener("change", moved);
     });
     show(spec.start);
+    root.dataset.ready = "1";
   }
 
   function initAll() {
