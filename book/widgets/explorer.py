@@ -387,7 +387,7 @@ def static_view(explorer, grid=None, *, settings=None, hint=STATIC_HINT, budget=
     >>> explorer = between_within_explorer()
     >>> view = static_view(explorer, {"between": [-4, 0, 4], "within": [-4, 4]})
     >>> view
-    Between versus within: 8 settings of between (4) x within (2)
+    Between versus within: 6 settings of between (3) x within (2)
     >>> view.texts[0] == explorer.describe()      # the explorer is back where it was
     True
     """
