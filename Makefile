@@ -86,11 +86,8 @@ book-student: $(STAMP)  ## build the student edition (no solutions) into _build/
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
 pdf: $(STAMP) tex  ## the PDF edition, _build/latex/book.pdf (from the stored outputs), and its checks
-	rm -rf _build/latex _build/pdf-config && mkdir -p _build/pdf-config
-	@# the chapters' stored outputs, which nbval keeps current: no second execution
-	$(BIN)/python -c 'import yaml; c = yaml.safe_load(open("_config.yml")); \
-	  c["execute"]["execute_notebooks"] = "off"; \
-	  yaml.safe_dump(c, open("_build/pdf-config/_config.yml", "w"), sort_keys=False)'
+	rm -rf _build/latex _build/pdf-config
+	$(BIN)/python -m tools.pdf _build/pdf-config  # execution off: the stored outputs
 	@start=$$(date +%s); \
 	$(BIN)/jupyter-book build . --builder pdflatex --config _build/pdf-config/_config.yml $(JB_FLAGS); \
 	echo "the PDF took $$(( $$(date +%s) - start )) s"
