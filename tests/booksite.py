@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -75,6 +76,15 @@ def toc_notebooks() -> list[Path]:
 
 
 # -- titles and code of the sources ------------------------------------------------------
+
+
+def normalize(text: str) -> str:
+    """Text as compared: Sphinx's smart quotes and dashes undone, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    for fancy, plain in {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
+        text = text.replace(fancy, plain)
+    return " ".join(text.replace("--", "-").split()).casefold()
+
 
 _FENCE = re.compile(r"^(```|~~~)")
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")

@@ -45,8 +45,8 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
    never a traceback.
 5. **In a chapter** the cell that displays the live widget is tagged
    ``remove-output`` (without a kernel its controls would be dead). The next
-   cell, its input hidden (``hide-input``), shows the explorer's **static
-   view** for the HTML book: :func:`book.widgets.explorer.static_view` runs the
+   cell, tagged ``hide-input`` and ``html-only`` (left out of the PDF), shows the
+   explorer's **static view** for the HTML book: :func:`book.widgets.explorer.static_view` runs the
    explorer on a grid of control values and keeps its own figure and
    ``describe()`` at each, and the page's controls switch between them without
    a kernel. Then a cell draws the view at the default values as a static

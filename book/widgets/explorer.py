@@ -346,9 +346,9 @@ class StaticView:
         return f"{self.title}: {len(self.settings)} settings of {grid}"
 
     def _repr_mimebundle_(self, **kwargs):
-        # HTML for the book's pages and JupyterLab; nothing in the PDF, which shows the
-        # chapter's static figure instead
-        return {"text/html": self._html, "text/plain": repr(self), "text/latex": "%"}
+        # HTML for the book's pages and JupyterLab; a chapter tags the cell html-only,
+        # and the PDF shows the chapter's static figure instead (_ext/html_only.py)
+        return {"text/html": self._html, "text/plain": repr(self)}
 
 
 def static_view(explorer, grid=None, *, settings=None, hint=STATIC_HINT, budget=PAGE_BUDGET):

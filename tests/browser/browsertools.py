@@ -8,7 +8,6 @@ import os
 import shutil
 import tempfile
 import threading
-import unicodedata
 from contextlib import contextmanager
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -85,14 +84,6 @@ KNOWN_CONSOLE_MESSAGES = {
     # localStorage holds no colour mode yet; it then uses "auto", as intended
     "Got invalid theme mode: . Resetting to auto.",
 }
-
-
-def normalize(text: str) -> str:
-    """Text as compared: Sphinx's smart quotes and dashes undone, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
-    for fancy, plain in {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
-        text = text.replace(fancy, plain)
-    return " ".join(text.replace("--", "-").split()).casefold()
 
 
 class Visit:

@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 
 import pytest
-from booksite import html_path, parse_page, report, source_title, toc_docnames
-from browsertools import Visit, normalize
+from booksite import html_path, normalize, parse_page, report, source_title, toc_docnames
+from browsertools import Visit
 
 PAGES = toc_docnames()
 

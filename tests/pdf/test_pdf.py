@@ -9,8 +9,7 @@ import re
 import subprocess
 
 import pytest
-from booksite import ROOT, report, source_title, toc_docnames
-from browsertools import normalize
+from booksite import ROOT, normalize, report, source_title, toc_docnames
 
 LATEX = ROOT / "_build" / "latex"
 PDF = LATEX / "book.pdf"
