@@ -284,10 +284,15 @@ def parse_page(path: Path) -> Page:
     return page
 
 
+#: schemes whose content is in the page itself or the browser: nothing is fetched
+_IN_PAGE = {"data", "blob", "about", "javascript"}
+
+
 def is_external(url: str) -> bool:
-    """A URL that leaves the book: any scheme (https:, mailto:, ...) or `//host`."""
+    """A URL that leaves the book: any scheme (https:, mailto:, ...) or `//host`, but not
+    content carried by the page itself (data:, such as an explorer's figures)."""
     parts = urlsplit(url)
-    return bool(parts.scheme) or url.startswith("//")
+    return (bool(parts.scheme) and parts.scheme not in _IN_PAGE) or url.startswith("//")
 
 
 def resolve(page: Path, url: str) -> tuple[Path, str]:

@@ -27,7 +27,7 @@ def pdf_config(book: Path = ROOT) -> dict:
     >>> config = pdf_config()
     >>> config["execute"]["execute_notebooks"], config["latex"]["latex_engine"]
     ('off', 'xelatex')
-    >>> Path(config["sphinx"]["local_extensions"]["svg_to_pdf"]).is_absolute()
+    >>> Path(config["sphinx"]["local_extensions"]["pdf_edition"]).is_absolute()
     True
     """
     book = Path(book).resolve()

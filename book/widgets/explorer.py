@@ -347,7 +347,7 @@ class StaticView:
 
     def _repr_mimebundle_(self, **kwargs):
         # HTML for the book's pages and JupyterLab; a chapter tags the cell html-only,
-        # and the PDF shows the chapter's static figure instead (_ext/html_only.py)
+        # and the PDF shows the chapter's static figure instead (_ext/pdf_edition.py)
         return {"text/html": self._html, "text/plain": repr(self)}
 
 

@@ -9,6 +9,7 @@ import re
 import subprocess
 
 import pytest
+import yaml
 from booksite import ROOT, normalize, report, source_title, toc_docnames
 
 LATEX = ROOT / "_build" / "latex"
@@ -34,6 +35,19 @@ def test_the_pdf_has_every_page_of_the_table_of_contents(text):
     missing = [d for d in toc_docnames() if normalize(source_title(d)) not in flat]
     assert not missing, f"chapters missing from the PDF: {missing}"
     report("pdf", f"book.pdf: {pages()} pages, {PDF.stat().st_size / 1e6:.1f} MB")
+
+
+def test_chapters_are_numbered_as_in_the_html_book(text):
+    """The numbered parts' chapters are chapters 1, 2, ... in the PDF too (so are their
+    figures and equations): the landing page is not a chapter (_ext/pdf_edition.py)."""
+    toc = yaml.safe_load((ROOT / "_toc.yml").read_text())
+    numbered = [
+        c["file"] for part in toc["parts"] if part.get("numbered") for c in part["chapters"]
+    ]
+    flat = " ".join(text.split())
+    for number, docname in enumerate(numbered, start=1):
+        words = " ".join(source_title(docname).split()[:2])
+        assert f"Chapter {number}. {words}" in flat, f"{docname} is not chapter {number}"
 
 
 def test_every_reference_resolves(text):
