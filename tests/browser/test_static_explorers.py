@@ -14,12 +14,14 @@ import io
 import json
 import re
 
+import matplotlib
 import numpy as np
 import pytest
 from booksite import ROOT, report, toc_notebooks
 from browsertools import Visit
 from PIL import Image
 
+from book.plots import set_style
 from book.widgets.explorer import _apply, _palette_png
 
 
@@ -62,6 +64,11 @@ def _python_explorer(docname):
     # fit, fit_lagged_model(load_study(), detrend=True), and its study)
     assert live and re.search(rf"{function}\((fit, study=study)?\)", live[0]), live[0]
     return getattr(importlib.import_module(module), function)()
+
+
+def _calls_set_style(docname) -> bool:
+    cells = json.loads((ROOT / f"{docname}.ipynb").read_text())["cells"]
+    return any("set_style()" in "".join(c["source"]) for c in cells if c["cell_type"] == "code")
 
 
 class View:
@@ -136,23 +143,27 @@ def test_the_static_explorer_responds_and_matches_python(
     # at three settings or more, the page shows what the Python explorer computes
     page.reload(wait_until="load")
     view = View(page, page.locator(".static-explorer").first)
-    explorer = _python_explorer(docname)
     checked = []
     moves = [None, (0, "End"), (n - 1, "Home"), (0, "ArrowLeft")]
-    for move in moves:
-        if move is not None:
-            view.move(*move)
-        setting = view.setting()
-        if setting in checked:
-            continue
-        text, src = view.shown()
-        _apply(explorer, setting)
-        assert " ".join(text.split()) == " ".join(explorer.describe().split()), setting
-        expected = np.asarray(
-            Image.open(io.BytesIO(_palette_png(explorer.image.value))).convert("RGB")
-        )
-        assert np.array_equal(_pixels(src), expected), f"the figure differs at {setting}"
-        checked.append(setting)
+    # the chapter's matplotlib style (set_style(), as every chapter does) shapes its figures
+    with matplotlib.rc_context():
+        if _calls_set_style(docname):
+            set_style()
+        explorer = _python_explorer(docname)
+        for move in moves:
+            if move is not None:
+                view.move(*move)
+            setting = view.setting()
+            if setting in checked:
+                continue
+            text, src = view.shown()
+            _apply(explorer, setting)
+            assert " ".join(text.split()) == " ".join(explorer.describe().split()), setting
+            expected = np.asarray(
+                Image.open(io.BytesIO(_palette_png(explorer.image.value))).convert("RGB")
+            )
+            assert np.array_equal(_pixels(src), expected), f"the figure differs at {setting}"
+            checked.append(setting)
     assert len(checked) >= 3, checked
 
     root = page.locator(".static-explorer").first
