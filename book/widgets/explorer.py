@@ -27,6 +27,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import html
+import inspect
 import io
 import itertools
 import json
@@ -388,7 +389,7 @@ def static_view(explorer, grid=None, *, settings=None, hint=STATIC_HINT, budget=
     >>> view = static_view(explorer, {"between": [-4, 0, 4], "within": [-4, 4]})
     >>> view
     Between versus within: 6 settings of between (3) x within (2)
-    >>> view.texts[0] == explorer.describe()      # the explorer is back where it was
+    >>> view.texts[0] == explorer.describe(width=10_000)   # the explorer is back where it was
     True
     """
     if (grid is None) == (settings is None):
@@ -426,7 +427,7 @@ def static_view(explorer, grid=None, *, settings=None, hint=STATIC_HINT, budget=
             shown = ", ".join(
                 f"{c.label} {c.labels[i]}" for c, i in zip(described, index, strict=True)
             )
-            text = explorer.describe()
+            text = _describe(explorer)
             frames.append(
                 {
                     "setting": index,
@@ -456,6 +457,13 @@ def _known(names, controls):
 def _with(value, values) -> list:
     values = list(values)
     return values if value in values else sorted([*values, value])
+
+
+def _describe(explorer) -> str:
+    """The explorer's numbers, its lines unwrapped (the page wraps them to its width)."""
+    if "width" in inspect.signature(explorer.describe).parameters:
+        return explorer.describe(width=10_000)
+    return explorer.describe()
 
 
 def _apply(explorer, setting) -> None:

@@ -37,7 +37,7 @@ def test_each_setting_shows_what_the_explorer_computes_for_it(view_and_explorer)
     fresh = between_within_explorer()
     for setting, text in zip(view.settings, view.texts, strict=True):
         fresh.set(**setting)
-        assert text == fresh.describe()
+        assert text == fresh.describe(width=10_000)  # unwrapped: the page wraps it
     spec = _spec(view)
     # 4 x 2: the start (-4, 4) adds -4 to the between values; 4 is among the within ones
     assert len(spec["frames"]) == len(view.settings) == 8
@@ -52,7 +52,7 @@ def test_the_view_starts_at_the_explorer_setting_and_leaves_it_there(view_and_ex
     view, explorer = view_and_explorer
     assert view.settings[0] == {"between": -4.0, "within": 4.0}  # added to the grid
     assert explorer.controls["between"].value == -4.0
-    assert view.texts[0] == explorer.describe()
+    assert view.texts[0] == explorer.describe(width=10_000)
     spec = _spec(view)
     assert spec["start"] == 0
     between = spec["controls"][0]
