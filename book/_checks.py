@@ -22,3 +22,19 @@ def require_columns(data, columns: Sequence[str]) -> None:
         raise ValueError(
             f"column(s) {missing} not in data; available columns: {list(data.columns)}"
         )
+
+
+def require_choice(value, choices, what: str):
+    """Return ``value`` if it is one of ``choices``; raise a ``ValueError`` that lists them.
+
+    >>> require_choice("b", ["a", "b"], "world")
+    'b'
+    >>> require_choice("c", ["a", "b"], "world")
+    Traceback (most recent call last):
+    ...
+    ValueError: unknown world 'c'; choose one of: 'a', 'b'
+    """
+    if not isinstance(value, str) or value not in choices:
+        listed = ", ".join(repr(c) for c in choices)
+        raise ValueError(f"unknown {what} {value!r}; choose one of: {listed}")
+    return value
