@@ -110,3 +110,32 @@ def test_the_chapter_says_what_to_try_and_how_to_run_it_live(chapter):
 def test_the_stored_notebook_has_no_widget_state(chapter):
     # the build re-executes every chapter; stored state would only add random ids and PNGs
     assert "widgets" not in _cells(chapter)["metadata"]
+
+
+#: chapter -> what a frame of its static view must show for its "try this" to work in the
+#: page (the other explorers' try-this moves are plainly on their grids)
+TRY_THIS_IN_THE_PAGE = {
+    # "Move the threshold z down until the small dips at sessions 4 and 11 alert too"
+    "ruptures": r"Reliable drop \(z = [\d.]+, .*alerts, at sessions 4, 6, 11\.",
+    # "Raise the within SD from 0.3 to 0.6 ... the ICC falls below one half"
+    "simulated_study": r"^ICC from the parameters 0\.4\d ",
+}
+
+
+@pytest.mark.parametrize("chapter", list(TRY_THIS_IN_THE_PAGE))
+def test_the_static_view_lets_the_reader_do_what_it_suggests(chapter):
+    nb = _cells(chapter)
+    html = next(
+        "".join(o["data"]["text/html"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "static_view(" in "".join(c["source"])
+        for o in c["outputs"]
+        if "text/html" in o.get("data", {})
+    )
+    spec = json.loads(
+        re.search(r'class="static-explorer-data">(.*?)</script>', html, re.S)
+        .group(1)
+        .replace("<\\/", "</")
+    )
+    texts = [frame["text"] for frame in spec["frames"]]
+    assert any(re.search(TRY_THIS_IN_THE_PAGE[chapter], t, re.M) for t in texts)
