@@ -22,7 +22,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium tex book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab data notebooks requirements vendor pdf clean distclean
+	site browser binder-check lab data real-data notebooks requirements vendor pdf clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -96,9 +96,9 @@ pdf: $(STAMP) tex  ## the PDF edition, _build/latex/book.pdf (from the stored ou
 	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
 	@echo "The PDF edition is _build/latex/book.pdf"
 
-student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts
-	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
-	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
+student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts [OVERWRITE=1]
+	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
+	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
 test: lint unit nbval build-strict book-student pdf site browser  ## run every check (see README.md)
 	@echo "make test: all checks passed"
@@ -142,6 +142,9 @@ lab: $(STAMP)  ## JupyterLab in the book's environment
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
 	$(BIN)/python -m book.datasets data
+
+real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
+	$(BIN)/python -m tools.real_data data/real
 
 notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (refresh stored outputs)
 	for nb in $(CHAPTERS); do \

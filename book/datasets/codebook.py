@@ -16,15 +16,16 @@ __all__ = ["Field", "TABLES", "TABLE_FILES", "OBSERVED", "GROUND_TRUTH"]
 
 @dataclass(frozen=True)
 class Field:
-    """One column: its Frictionless type, unit, allowed range and meaning."""
+    """One column: its Frictionless type, unit, allowed range (or values) and meaning."""
 
     name: str
-    type: str  # "integer", "number" or "boolean"
+    type: str  # "integer", "number", "boolean" or "string"
     description: str
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
     required: bool = True  # False: may be empty (a missing questionnaire)
+    categories: tuple[str, ...] | None = None  # the allowed values of a "string" column
 
     def to_schema(self) -> dict:
         """The field as a Frictionless Table Schema entry."""
@@ -36,6 +37,8 @@ class Field:
             constraints["minimum"] = self.minimum
         if self.maximum is not None:
             constraints["maximum"] = self.maximum
+        if self.categories is not None:
+            constraints["enum"] = list(self.categories)
         out["constraints"] = constraints
         return out
 

@@ -42,7 +42,7 @@ from matplotlib.artist import Artist
 from matplotlib.axes import Axes
 from PIL import Image
 
-from book.widgets import STATIC_HINT, QuietUpdates, new_figure
+from book.widgets import STATIC_HINT, QuietUpdates, figure_png, new_figure
 
 __all__ = ["PAGE_BUDGET", "Explorer", "StaticView", "slider", "static_view"]
 
@@ -176,10 +176,7 @@ class Explorer(QuietUpdates):
         for artist in self._animated:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
-        rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-        buffer = io.BytesIO()
-        Image.fromarray(rgb).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+        return figure_png(self.figure, drawn=True)
 
     def draw(self, axes) -> None:
         """Draw the current view on matplotlib axes (one ``Axes``, or one per panel).
