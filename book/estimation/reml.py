@@ -329,7 +329,7 @@ def _fit(y, X, Z, groups, *, start, maxiter, gtol, reml) -> RemlFit:
         n_iter = max(n_iter, int(res.nit))
         if best is None or res.fun < best.fun:
             best = res
-    theta = best.x
+    theta = _on_the_boundary(suff, best, maxiter=maxiter, gtol=gtol)
     _, grad = suff.evaluate(theta, gradient=True)
     gnorm = float(np.abs(grad).max())
     value, (b, cov_fe, cov_re, scale, blup, L) = suff.evaluate(theta, full=True)
@@ -354,6 +354,46 @@ def _fit(y, X, Z, groups, *, start, maxiter, gtol, reml) -> RemlFit:
         reml=reml,
         n_obs=len(y),
     )
+
+
+def _on_the_boundary(suff: _Sufficient, best, *, maxiter: int, gtol: float) -> np.ndarray:
+    """The optimum, moved onto the boundary when the fit is singular, as lme4 reports it.
+
+    At a singular fit the criterion is nearly flat in the direction of the
+    vanishing variance, so the unconstrained optimiser stops at a point that
+    depends on its path in the sixth decimal. With one or two random effects,
+    the optimum is refitted with that direction removed: a zero variance
+    (one effect), or a covariance matrix of rank one (two effects; the last
+    diagonal element of :math:`L` fixed at zero, which also covers a zero
+    intercept variance). The refit is an interior optimum of the smaller
+    problem, determined to many more digits; it is kept only if the
+    criterion is no worse.
+    """
+    theta = best.x
+    L, psi = suff.psi(theta)
+    if not (np.abs(np.diag(L)) < SINGULAR_TOL).any() or suff.q > 2:
+        return theta
+    if suff.q == 1:
+        candidate = np.zeros(1)
+    else:
+        values, vectors = np.linalg.eigh(psi)
+        if values[-1] < SINGULAR_TOL**2:
+            candidate = np.zeros(3)
+        else:
+            v = np.sqrt(values[-1]) * vectors[:, -1]
+            v = -v if v[0] < 0 else v
+
+            def reduced(t):
+                value, grad = suff.evaluate(np.r_[t, 0.0], gradient=True)
+                return value, grad[:2]
+
+            res = scipy.optimize.minimize(
+                reduced, v, jac=True, method="BFGS", options={"maxiter": maxiter, "gtol": gtol}
+            )
+            candidate = np.r_[res.x, 0.0]
+    if suff.evaluate(candidate) <= best.fun + 1e-9:
+        return candidate
+    return theta
 
 
 def profiled_loglike(y, X, Z, groups, relative_cov, *, reml=True) -> float:

@@ -109,6 +109,7 @@ def test_icc_recovers_the_simulated_truth():
     assert r["var_within"] == pytest.approx(p.state_sd**2, rel=0.03)  # SE of MS_W < 1%
 
 
+@pytest.mark.slow
 def test_icc_interval_covers_at_its_nominal_rate():
     """Coverage over 400 simulated unbalanced data sets (30 groups of 2-12, ICC .5).
 

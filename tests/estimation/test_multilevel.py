@@ -77,6 +77,7 @@ def test_canonical_fit_is_flagged_singular(canonical):
     assert any("singular" in m for m in fit.messages)
 
 
+@pytest.mark.slow
 def test_fast_reaches_a_higher_reml_likelihood_than_statsmodels_default(canonical):
     """On the canonical study statsmodels' default optimiser stops short of the maximum."""
     fast = fit_lagged_model(canonical)
@@ -389,3 +390,18 @@ def test_a_weak_design_is_said():
     d = d[(d["patient_id"] < 10) | (d["session"] <= 3)]  # most patients: two pairs
     fit = fit_lagged_model(d)
     assert any("30 of the 40 patients contribute no more session pairs" in m for m in fit.messages)
+
+
+def test_a_singular_fit_is_reported_on_the_boundary(canonical):
+    """At a singular fit the unconstrained optimiser stops a hair inside the
+    boundary (a variance of 1e-18, a correlation of 0.9999999999995), values
+    that print differently from run to run. fit_reml refits on the boundary, as
+    lme4 reports it: the random-intercept variance is exactly zero, and the two
+    random effects of the default model are perfectly correlated."""
+    intercept_only = fit_lagged_model(canonical, random_effects="intercept")
+    assert intercept_only.singular
+    assert intercept_only.variance_components["estimate"].iloc[0] == 0.0
+    default = fit_lagged_model(canonical)
+    var_i, var_s, cov = default.variance_components["estimate"].to_numpy()[:3]
+    assert default.singular
+    assert abs(cov / np.sqrt(var_i * var_s)) == pytest.approx(1.0, abs=1e-14)

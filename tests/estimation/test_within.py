@@ -49,6 +49,7 @@ def _within_transform(frame, columns, detrend):
 RANK = pytest.mark.filterwarnings("ignore:The design matrix is rank-deficient")
 
 
+@pytest.mark.slow
 @RANK
 @pytest.mark.parametrize("detrend", [False, True])
 @pytest.mark.parametrize("moderator", [None, "iip"])
@@ -65,6 +66,7 @@ def test_equals_statsmodels_with_patient_dummies(long, moderator, detrend):
     assert ours["df"].iloc[0] == reference.df_resid
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("detrend", [False, True])
 @pytest.mark.parametrize("moderator", [None, "iip"])
 def test_cluster_se_equals_statsmodels(long, moderator, detrend):
