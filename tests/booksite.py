@@ -92,7 +92,7 @@ def load_script(name: str):
 # -- titles and code of the sources ------------------------------------------------------
 
 
-def normalize(text: str) -> str:
+def normalize_text(text: str) -> str:
     """Text as compared: Sphinx's smart quotes and dashes undone, spaces collapsed."""
     text = unicodedata.normalize("NFKC", text)
     for fancy, plain in {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():

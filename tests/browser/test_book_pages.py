@@ -13,7 +13,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from booksite import html_path, normalize, parse_page, report, source_title, toc_docnames
+from booksite import html_path, normalize_text, parse_page, report, source_title, toc_docnames
 from browsertools import Visit
 
 PAGES = toc_docnames()
@@ -34,13 +34,13 @@ def test_page_shows_title_text_figures_and_solutions(
     assert visit.response is not None and visit.response.ok, f"{docname}.html did not load"
 
     # the title: the first heading of the source, shown as the page's h1 and <title>
-    expected = normalize(source_title(docname))
+    expected = normalize_text(source_title(docname))
     h1 = page.locator("article.bd-article h1").first
     assert h1.is_visible()
     # numbered chapters show their number first ("4. Ruptures ..."); the title follows it
-    shown = re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize(h1.inner_text()).rstrip("#").strip())
+    shown = re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize_text(h1.inner_text()).rstrip("#").strip())
     assert shown == expected
-    assert re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize(page.title())).startswith(expected)
+    assert re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize_text(page.title())).startswith(expected)
 
     # the text: visible paragraphs, whether or not the outside scripts (MathJax) came
     article = page.locator("article.bd-article")

@@ -10,7 +10,7 @@ import subprocess
 
 import pytest
 import yaml
-from booksite import ROOT, normalize, report, source_title, toc_docnames
+from booksite import ROOT, normalize_text, report, source_title, toc_docnames
 
 LATEX = ROOT / "_build" / "latex"
 PDF = LATEX / "book.pdf"
@@ -31,8 +31,8 @@ def pages() -> int:
 
 
 def test_the_pdf_has_every_page_of_the_table_of_contents(text):
-    flat = normalize(text.replace("-\n", "").replace("\n", " "))
-    missing = [d for d in toc_docnames() if normalize(source_title(d)) not in flat]
+    flat = normalize_text(text.replace("-\n", "").replace("\n", " "))
+    missing = [d for d in toc_docnames() if normalize_text(source_title(d)) not in flat]
     assert not missing, f"chapters missing from the PDF: {missing}"
     report("pdf", f"book.pdf: {pages()} pages, {PDF.stat().st_size / 1e6:.1f} MB")
 
