@@ -3,16 +3,23 @@ The built book is checked end to end by tests/site/ and tests/browser/."""
 
 from __future__ import annotations
 
-import sys
+import importlib.util
 from types import SimpleNamespace
 
 from booksite import ROOT
 
-sys.path.insert(0, str(ROOT / "_ext"))
 
-import accessible_html
-import offline_pages
-import pdf_edition
+def _extension(name: str):
+    """A local extension from `_ext/`, loaded from its file (it is not an installed module)."""
+    spec = importlib.util.spec_from_file_location(name, ROOT / "_ext" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+accessible_html = _extension("accessible_html")
+offline_pages = _extension("offline_pages")
+pdf_edition = _extension("pdf_edition")
 
 
 def test_the_theme_markup_axe_flags_is_fixed():
