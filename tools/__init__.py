@@ -7,4 +7,7 @@
   exercise registry, and grading them
 - :mod:`tools.real_data` -- extract the real data sets into ``data/real/`` from
   Debian's R packages (``make real-data``)
+- :mod:`tools.vendor` -- the book's JavaScript from pinned npm packages, with their
+  licences and hashes (``make vendor``)
+- :mod:`tools.pdf` -- the PDF edition's configuration (``make pdf``)
 """
