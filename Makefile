@@ -25,7 +25,7 @@ export CHROMIUM
 
 .PHONY: help venv chromium tex book book-student student-data test lint unit nbval build-strict \
 	site browser binder-check lab docs chapter-tags unit-fast data real-data notebooks requirements \
-	vendor pdf clean distclean self-checks assignments
+	vendor pdf clean distclean self-checks
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'

@@ -17,9 +17,10 @@ A self-check file is bound to its data by a fingerprint of the data package
 other data is refused. The answers' salt is unique to the data package, so one
 student's hashes say nothing about another's. The answer space of a rounded
 number is small, though: a student can find an answer by calling
-:func:`check` on every value of a grid. That is acceptable for a self-check
-and is why graded work is scored by the autograder (``make assignments``),
-which recomputes every answer from the student's data at grading time.
+:func:`check` on every value of a grid. That is acceptable for a self-check,
+which tells a student who did the work whether they got it right; graded work
+is judged on the student's code and reasoning, with the instructor's answer
+key (``make student-data``).
 
 >>> from book.teaching.exercises import check
 >>> check("ex-sim-completers", 0.5)
@@ -53,7 +54,7 @@ class Exercise:
     label, chapter : str
         The exercise's label in the book and its chapter (the notebook's name).
     question : str
-        The question, self-contained (the assignments print it).
+        The question, self-contained (the answer key prints it).
     step : float
         The answer is rounded to a multiple of ``step`` before it is hashed; an
         answer within one step of the reference is accepted, one two steps
@@ -342,7 +343,7 @@ _register(
     question="A colleague plans six sessions per patient and expects a symptom "
     "autoregression as large as the coefficient of bdi_c in the default lagged model of "
     "your study. What is the bias of the within estimator?",
-    step=0.001,
+    step=0.0001,
     hint="Nickell's bias depends on the autoregression and the number of waves; use the "
     "exact expression, not the first-order approximation, at the unrounded coefficient.",
 )
@@ -381,7 +382,7 @@ _register(
     question="How large must a session-to-session drop of the alliance be to count as "
     "reliable if the scale's reliability were .80, with the SD of the alliance scores in "
     "your study?",
-    step=0.005,
+    step=0.001,
     hint="the reliable change index: 1.96 standard errors of a difference of two scores, "
     "each with the standard error SD times the square root of one minus the reliability.",
 )

@@ -231,3 +231,43 @@ def test_the_make_target_passes_overwrite():
     makefile = (Path(__file__).resolve().parents[2] / "Makefile").read_text()
     target = makefile[makefile.index("student-data:") :].split("\n\n")[0]
     assert "OVERWRITE" in target and "--overwrite" in target
+
+
+# --------------------------------------------------------------------------
+# every self-check differs between students (issue 17)
+
+
+@pytest.mark.slow
+def test_every_self_check_differs_between_students():
+    """Four students of a class: every exercise's answers differ, so copying shows.
+
+    A whole-number answer (sessions needed) can coincide; it must still not be the
+    same for all four. `python -m tools.classroom` prints the spread over a class."""
+    from book.simulation.engine import simulate
+    from tools.classroom import answer_spread
+
+    keys = []
+    for sid in ("s001", "s002", "s003", "s004"):
+        key = answer_key(simulate(seed=student_seed(sid, course_seed=0)))
+        keys.append(key.assign(student_id=sid))
+    spread = answer_spread(pd.concat(keys, ignore_index=True)).set_index("label")
+    assert list(spread.index) == list(EXERCISES)
+    for label, row in spread.iterrows():
+        least = 2 if EXERCISES[label].exact else 3
+        assert row["distinct"] >= least, f"{label}: {row.to_dict()}"
+
+
+def test_answer_spread_counts_the_pairs_a_copy_would_pass():
+    from tools.classroom import answer_spread
+
+    key = pd.DataFrame(
+        {
+            "student_id": ["a", "b", "c", "a", "b", "c"],
+            "label": ["ex-sim-completers"] * 3 + ["ex-ts-sessions-needed"] * 3,
+            "answer": [0.500, 0.501, 0.600, 5, 5, 6],
+        }
+    )
+    spread = answer_spread(key).set_index("label")
+    assert spread.loc["ex-sim-completers", "distinct"] == 3
+    assert spread.loc["ex-sim-completers", "copy_passes"] == pytest.approx(1 / 3)
+    assert spread.loc["ex-ts-sessions-needed", "copy_passes"] == pytest.approx(1 / 3)
