@@ -287,7 +287,7 @@ _register(
     chapter="alliance",
     question="What is the within-patient correlation of the goal and bond subscales of "
     "the WAI-SR in your study?",
-    step=0.005,
+    step=0.001,
     hint="correlate the two subscales within patients, after removing each patient's own "
     "means; the plain correlation of the two columns mixes in the differences between "
     "patients.",
@@ -313,7 +313,7 @@ _register(
     chapter="trait_state",
     question="What is the intraclass correlation of the symptom scores (bdi) in your study, "
     "before removing each patient's trend?",
-    step=0.005,
+    step=0.001,
     hint="the ICC is the share of the variance of bdi that lies between patients; use the "
     "sessions table with bdi as floats, grouped by patient.",
 )
