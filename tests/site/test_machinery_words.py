@@ -21,6 +21,7 @@ EDITIONS = {
 #: The machinery words, as whole words or phrases (case does not matter).
 MACHINERY = re.compile(
     r"\b(unit tests?|test suite|the tests|our tests|make test|pytest|nbval|"
+    r"tests? (?:checks?|keeps?)|"
     r"checksums?|byte[- ]for[- ]byte|unverified|not verified|benchmarks?|"
     r"literature\.md|style\.md|toolchain\.md|shared notes|project's notes)\b",
     re.IGNORECASE,
