@@ -107,7 +107,7 @@ def estimate_within_effect(data, *, estimators=ESTIMATORS) -> pd.DataFrame:
     0            pooled regression     -0.90
     1             multilevel model     -1.44
     2  multilevel model, detrended     -1.74
-    3                      RI-CLPM     -1.79
+    3                      RI-CLPM     -2.04
     """
     unknown = [e for e in estimators if e not in ESTIMATORS]
     if unknown:

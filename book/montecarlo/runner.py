@@ -13,7 +13,7 @@ A *chunk* of :math:`R` replications is simulated as one study with
 and their patients, all drawn independently), and the closed-form
 fixed-effects estimators of :mod:`book.estimation.within` then estimate all
 :math:`R` replications in one call. The slow, faithful estimators (a
-multilevel model fitted by statsmodels, the RI-CLPM fitted by semopy) see
+multilevel model fitted by statsmodels, the RI-CLPM fitted by full-information ML) see
 exactly the same replications, one at a time, spread over the workers.
 
 Reproducibility: every chunk draws from its own seed,
@@ -327,7 +327,7 @@ def riclpm_lagged(data: pd.DataFrame):
     """The random-intercept cross-lagged panel model of one replication, as the runner needs it.
 
     Fits :func:`book.estimation.riclpm.fit_riclpm` (all sessions, lagged effects equal
-    over sessions, maximum likelihood on the pairwise covariances) and
+    over sessions, full-information maximum likelihood) and
     reports its symptoms autoregression as ``bdi`` and its alliance ->
     next-session symptoms effect as ``alliance_within``. Both are already in
     the units of :func:`true_effects`: ``fit_riclpm`` scales the cross-lagged
@@ -351,14 +351,14 @@ def riclpm_lagged(data: pd.DataFrame):
         ``(estimate, std_error, df)`` for the terms ``bdi`` and
         ``alliance_within``, ``df = inf`` (Wald tests); ``nan`` if the model
         cannot be fitted (too few patients observed at some pair of sessions)
-        or semopy's optimiser does not report convergence.
+        or its optimiser does not report convergence.
 
     Examples
     --------
     >>> panels = simulate_panels(SimulationParameters(n_therapists=10, n_sessions=6), 1, seed=3)
     >>> est, se, df = riclpm_lagged(panels.long(0))
     >>> est.round(2).tolist(), se.round(2).tolist(), df.tolist()
-    ([0.32, -1.0], [0.07, 0.68], [inf, inf])
+    ([0.39, -1.13], [0.08, 0.74], [inf, inf])
     """
     if not isinstance(data, pd.DataFrame):
         raise TypeError(f"data must be a pandas DataFrame, got {type(data).__name__}")
@@ -368,7 +368,7 @@ def riclpm_lagged(data: pd.DataFrame):
         raise ValueError(f"column(s) {missing} not in data; the RI-CLPM needs {needed}")
     terms = ["symptoms_ar", "alliance_to_symptoms"]  # bdi, alliance_within
     nan = np.full(len(terms), np.nan)
-    # fit_riclpm runs semopy on one thread, so the result does not depend on
+    # fit_riclpm runs on one BLAS thread, so the result does not depend on
     # n_jobs (joblib's workers get fewer threads than the main process)
     try:
         fit = fit_riclpm(data)
@@ -450,7 +450,7 @@ ESTIMATORS: dict[str, Estimator] = {
             ("bdi", "alliance_within"),
             "bdi_t = mu_t + RI_bdi + s_t, alliance_t = mu_t + RI_alliance + a_t;"
             " s_t+1 ~ s_t + a_t, a_t+1 ~ a_t + s_t",
-            "random-intercept cross-lagged panel model, ML (semopy)",
+            "random-intercept cross-lagged panel model, full-information ML",
             False,
             riclpm_lagged,
         ),
@@ -847,8 +847,8 @@ def run_design_study(
     estimators : str or sequence of str, default ("within", "within_iip")
         Names in :data:`ESTIMATORS` (:func:`describe_estimators`). The
         ``mixedlm`` estimators fit one multilevel model per replication, and
-        ``riclpm`` one RI-CLPM (about 0.1--0.5 s each, and a few seconds to
-        import semopy in each worker): use them with few replications and
+        ``riclpm`` one RI-CLPM (about 0.1--0.5 s each): use them with few
+        replications and
         ``n_jobs``.
     seed : int
         Seed of the whole study; see the module notes on reproducibility.
