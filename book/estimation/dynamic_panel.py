@@ -53,7 +53,6 @@ same session, as the RI-CLPM's within-session covariance does.
 
 from __future__ import annotations
 
-import numbers
 from dataclasses import dataclass
 
 import pandas as pd
@@ -61,8 +60,9 @@ import pandas as pd
 from book.estimation.fiml import Path, PathModel, PathModelFit, fit_path_model
 from book.estimation.riclpm import (
     SMALL_SAMPLE_PATIENTS,
-    _long_table,
-    _wide,
+    LaggedEffectsFit,
+    _check_waves,
+    _panel,
     lagged_effects_table,
     small_sample_message,
 )
@@ -91,7 +91,7 @@ _LABELS = {
 
 
 @dataclass(frozen=True, repr=False)
-class DynamicPanelResult:
+class DynamicPanelResult(LaggedEffectsFit):
     """A fitted ML-SEM dynamic panel model (one or both directions).
 
     Attributes
@@ -122,13 +122,6 @@ class DynamicPanelResult:
     n_waves: int
     models: dict
 
-    def coef(self, term: str) -> float:
-        """The estimate of one lagged effect."""
-        table = self.estimates.set_index("term")
-        if term not in table.index:
-            raise KeyError(f"no term {term!r}; terms are {list(table.index)}")
-        return float(table.loc[term, "estimate"])
-
     def summary(self) -> str:
         """Plain-text summary."""
         lines = [
@@ -140,9 +133,6 @@ class DynamicPanelResult:
         ]
         lines += [f"note: {m}" for m in self.messages]
         return "\n".join(lines)
-
-    def __repr__(self) -> str:
-        return self.summary()
 
 
 def dynamic_panel_model(n_waves: int, direction: str = "alliance_to_symptoms") -> PathModel:
@@ -173,11 +163,9 @@ def dynamic_panel_model(n_waves: int, direction: str = "alliance_to_symptoms") -
     S4 ~ ar_s*S3 + a_to_s*A3
     alpha =~ 1*S2 + 1*S3 + 1*S4
     """
-    if not isinstance(n_waves, numbers.Integral) or isinstance(n_waves, bool) or n_waves < 3:
-        raise ValueError(f"n_waves must be an integer of at least 3, got {n_waves!r}")
     if direction not in DIRECTIONS:
         raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {direction!r}")
-    T = int(n_waves)
+    T = _check_waves(n_waves)
     ar_term, cross_term = DIRECTIONS[direction]
     y, x = ("S", "A") if direction == "alliance_to_symptoms" else ("A", "S")
     names = {"S": "symptoms", "A": "alliance"}
@@ -309,31 +297,11 @@ def fit_dynamic_panel(
     >>> round(fit.coef("alliance_to_symptoms"), 2), fit.converged
     (-1.72, True)
     """
-    df = _long_table(data)
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
     directions = list(DIRECTIONS) if direction is None else [direction]
     for d in directions:
         if d not in DIRECTIONS:
             raise ValueError(f"direction must be one of {list(DIRECTIONS)}, got {d!r}")
-    max_session = int(df["session"].max()) if len(df) else 0
-    if n_waves is None:
-        n_waves = max_session
-    if (
-        not isinstance(n_waves, numbers.Integral)
-        or isinstance(n_waves, bool)
-        or not 3 <= n_waves <= max_session
-    ):
-        raise ValueError(
-            f"n_waves must be an integer from 3 to the last session ({max_session}), "
-            f"got {n_waves!r}"
-        )
-    n_waves = int(n_waves)
-    sd = {"A": float(df["alliance"].std()), "S": float(df["bdi"].std())}
-    for col, key in (("alliance", "A"), ("bdi", "S")):
-        if not sd[key] > 0:
-            raise ValueError(f"{col} does not vary; the model needs variation in it")
-    wide = _wide(df, n_waves)
+    wide, n_waves, sd = _panel(data, n_waves=n_waves, alpha=alpha, model="the model")
     fits: dict[str, PathModelFit] = {}
     tables = []
     for d in directions:

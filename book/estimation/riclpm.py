@@ -38,6 +38,7 @@ from book.simulation.study import Study
 
 __all__ = [
     "SMALL_SAMPLE_PATIENTS",
+    "LaggedEffectsFit",
     "RiclpmResult",
     "fit_riclpm",
     "lagged_effects_table",
@@ -63,8 +64,25 @@ _LABELS = {
 SMALL_SAMPLE_PATIENTS = 100
 
 
+class LaggedEffectsFit:
+    """What the fits of cross-lagged panel models share: the table of lagged effects.
+
+    Subclasses hold ``estimates`` (one row per term) and write ``summary()``.
+    """
+
+    def coef(self, term: str) -> float:
+        """The estimate of one lagged effect."""
+        table = self.estimates.set_index("term")
+        if term not in table.index:
+            raise KeyError(f"no term {term!r}; terms are {list(table.index)}")
+        return float(table.loc[term, "estimate"])
+
+    def __repr__(self) -> str:
+        return self.summary()
+
+
 @dataclass(frozen=True, repr=False)
-class RiclpmResult:
+class RiclpmResult(LaggedEffectsFit):
     """A fitted RI-CLPM.
 
     Attributes
@@ -104,13 +122,6 @@ class RiclpmResult:
     missing: str = "fiml"
     model: PathModelFit | None = None
 
-    def coef(self, term: str) -> float:
-        """The estimate of one lagged effect."""
-        table = self.estimates.set_index("term")
-        if term not in table.index:
-            raise KeyError(f"no term {term!r}; terms are {list(table.index)}")
-        return float(table.loc[term, "estimate"])
-
     def summary(self) -> str:
         """Plain-text summary."""
         how = {
@@ -129,15 +140,12 @@ class RiclpmResult:
         lines += [f"note: {m}" for m in self.messages]
         return "\n".join(lines)
 
-    def __repr__(self) -> str:
-        return self.summary()
-
 
 def _check_waves(n_waves) -> int:
     if not isinstance(n_waves, numbers.Integral) or isinstance(n_waves, bool) or n_waves < 3:
         raise ValueError(
-            f"n_waves must be an integer of at least 3 (the RI-CLPM needs three waves "
-            f"to separate the random intercepts from the lagged effects), got {n_waves!r}"
+            f"n_waves must be an integer of at least 3 (three waves separate the stable "
+            f"levels from the lagged effects), got {n_waves!r}"
         )
     return int(n_waves)
 
@@ -435,6 +443,36 @@ def _long_table(data) -> pd.DataFrame:
     return df
 
 
+def _panel(data, *, n_waves, alpha, model: str):
+    """Check the arguments shared by the panel models; the wide data, waves and SDs.
+
+    Returns the wide table (one row per patient, ``A1, S1, A2, ...``), the
+    number of waves, and the SD of each measure over all sessions (``"A"``,
+    ``"S"``), by which the models scale the data.
+    """
+    df = _long_table(data)
+    if not (isinstance(alpha, float) and 0 < alpha < 1):
+        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    max_session = int(df["session"].max()) if len(df) else 0
+    if n_waves is None:
+        n_waves = max_session
+    if (
+        not isinstance(n_waves, numbers.Integral)
+        or isinstance(n_waves, bool)
+        or not 3 <= n_waves <= max_session
+    ):
+        raise ValueError(
+            f"n_waves must be an integer from 3 to the last session ({max_session}), "
+            f"got {n_waves!r}"
+        )
+    n_waves = int(n_waves)
+    sd = {"A": float(df["alliance"].std()), "S": float(df["bdi"].std())}
+    for col, key in (("alliance", "A"), ("bdi", "S")):
+        if not sd[key] > 0:
+            raise ValueError(f"{col} does not vary; {model} needs variation in it")
+    return _wide(df, n_waves), n_waves, sd
+
+
 def fit_riclpm(
     data,
     *,
@@ -518,34 +556,11 @@ def fit_riclpm(
     >>> round(fit_riclpm(load_study(), missing="pairwise").coef("alliance_to_symptoms"), 2)
     -1.79
     """
-    df = _long_table(data)
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
     if missing not in ("fiml", "pairwise"):
         raise ValueError(f"missing must be 'fiml' or 'pairwise', got {missing!r}")
-    max_session = int(df["session"].max()) if len(df) else 0
-    if n_waves is None:
-        n_waves = max_session
-    if (
-        not isinstance(n_waves, numbers.Integral)
-        or isinstance(n_waves, bool)
-        or not 3 <= n_waves <= max_session
-    ):
-        raise ValueError(
-            f"n_waves must be an integer from 3 to the last session ({max_session}), "
-            f"got {n_waves!r}"
-        )
-    n_waves = int(n_waves)
-    sd = {"alliance": float(df["alliance"].std()), "bdi": float(df["bdi"].std())}
-    for col, value in sd.items():
-        if not value > 0:
-            raise ValueError(f"{col} does not vary; the RI-CLPM needs variation in it")
-    wide = _wide(df, n_waves)
+    wide, n_waves, sd = _panel(data, n_waves=n_waves, alpha=alpha, model="the RI-CLPM")
     model = riclpm_model(n_waves)
-    scale = {
-        v: sd["alliance"] if _measure(v) == "A" else sd["bdi"]
-        for v in model.observed + model.latent
-    }
+    scale = {v: sd[_measure(v)] for v in model.observed + model.latent}
     try:
         fit = fit_path_model(model, wide, missing=missing, scale=scale)
     except ValueError as err:

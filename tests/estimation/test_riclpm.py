@@ -261,3 +261,46 @@ def test_description_and_paths_say_what_the_model_is():
     assert set(fixed["value"]) == {0.0, 1.0}
     with pytest.raises(ValueError, match="at least 3"):
         riclpm_paths(2)
+
+
+def _dropout_after_high_symptoms(sessions: pd.DataFrame, seed: int) -> pd.DataFrame:
+    """Dropout at random given the observed history (MAR): after each session whose
+    reported BDI-II is 30 or more, the patient leaves with probability 0.35 (and the
+    sessions after it are missing). Depends only on what was observed."""
+    rng = np.random.default_rng(seed)
+    d = sessions.sort_values(["patient_id", "session"])
+    trigger = (d["bdi"] >= 30).fillna(False).to_numpy() & (rng.random(len(d)) < 0.35)
+    left_before = d.assign(t=trigger).groupby("patient_id")["t"].cumsum() - trigger > 0
+    return d[~left_before.to_numpy()]
+
+
+@pytest.mark.slow
+def test_fiml_stays_unbiased_and_covers_under_dropout_at_random_where_pairwise_fails():
+    """20 studies of 240 patients in the RI-CLPM's world with dropout after high observed
+    symptoms (MAR). FIML: the symptoms' autoregression unbiased (within 3 Monte Carlo SE
+    plus 0.01) and the 95% intervals of all four lagged effects covering the truth in at
+    least 80% of the studies (nominal 0.95, Monte Carlo SE about 0.05 with 20 studies).
+    Pairwise: the autoregression biased upwards by more than 0.08 and its intervals almost
+    never covering the truth. (Over 100 studies: FIML bias -0.002, coverages 0.93-0.97;
+    pairwise bias +0.136, coverage 0.01.)"""
+    params = SimulationParameters(n_therapists=30, **RICLPM_WORLD)
+    truth = true_effects(params)
+    rows = []
+    for seed in range(5000, 5020):
+        data = _dropout_after_high_symptoms(error_free_alliance(simulate(params, seed=seed)), seed)
+        for missing in ("fiml", "pairwise"):
+            try:
+                est = fit_riclpm(data, missing=missing).estimates
+            except ValueError:  # pairwise: a covariance matrix that is not positive definite
+                continue
+            rows.append(est.assign(missing=missing, truth=est["term"].map(truth)))
+    draws = pd.concat(rows)
+    draws["covers"] = (draws["ci_low"] <= draws["truth"]) & (draws["truth"] <= draws["ci_high"])
+    ar = draws[draws["term"] == "symptoms_ar"].groupby("missing")["estimate"]
+    bias = ar.mean() - truth["symptoms_ar"]
+    mcse = ar.std() / np.sqrt(ar.count())
+    assert abs(bias["fiml"]) < 3 * mcse["fiml"] + 0.01
+    assert bias["pairwise"] > 0.08
+    coverage = draws.groupby(["missing", "term"])["covers"].mean()
+    assert (coverage["fiml"] >= 0.8).all()
+    assert coverage["pairwise", "symptoms_ar"] < 0.3
