@@ -24,8 +24,8 @@ is allowed for.
 Allison, Williams & Moral-Benito (2017, *Socius* 3) show that this model is
 estimated by maximum likelihood as a structural equation model (ML-SEM),
 with less bias and more efficiency than the Arellano-Bond GMM estimators;
-it is what Stata's ``xtdpdml`` and R's ``dpm`` (Jacob Long) fit with lavaan.
-As there:
+it is what Stata's ``xtdpdml`` (with Stata's ``sem``) and R's ``dpm`` package (with
+lavaan) fit. As there:
 
 - the fixed effect is a latent variable with loading 1 on :math:`S_2, \dots,
   S_T` and free covariances with :math:`S_1` and every :math:`A_t`;
@@ -38,9 +38,10 @@ As there:
 The reverse direction, symptoms on the next alliance rating, is the same
 model with the roles exchanged (``direction="symptoms_to_alliance"``):
 :math:`A_{it} = \nu_t + \rho_A A_{i,t-1} + \gamma S_{i,t-1} + \alpha_i +
-\varepsilon_{it}`, with the symptoms predetermined. Each direction is its
-own model, fitted by full-information maximum likelihood
-(:mod:`book.estimation.fiml`).
+\varepsilon_{it}`, with the symptoms predetermined. Each direction is fitted
+as its own model, as ``xtdpdml`` and ``dpm`` fit one dependent variable at a
+time, by full-information maximum likelihood (:mod:`book.estimation.fiml`).
+The predictor's last session predicts nothing and is left out.
 
 *Timing, a design choice.* Here the error of the outcome at session
 :math:`t` may correlate with the predictor at session :math:`t` and at every
@@ -48,7 +49,9 @@ later session. For the symptoms equation that is the feedback the model
 exists for (the alliance after session :math:`t` is rated after the
 symptoms before it). For the alliance equation it also lets the symptoms
 reported before session :math:`t` covary with the alliance shock of the
-same session, as the RI-CLPM's within-session covariance does.
+same session, as the RI-CLPM's within-session covariance does. (``dpm``
+frees these covariances for later waves only: it assumes that a wave's
+predictor does not react to the same wave's shock.)
 """
 
 from __future__ import annotations

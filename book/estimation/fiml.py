@@ -28,16 +28,17 @@ missing-data pattern, the log-likelihood is
         \operatorname{tr}\big(\Sigma_p^{-1} \textstyle\sum_{i \in p}
         (y_{i} - \mu_p)(y_{i} - \mu_p)^{\top}\big) + n_p k_p \log 2\pi \Big],
 
-which is lavaan's ``missing = "ml"`` (Arbuckle 1996; Enders 2010, ch. 4).
-It is unbiased when data are missing at random given what was observed.
-The patterns are handled at once (each pattern's matrix padded with the
-identity where values are missing), and the gradient is analytic: the
-derivative with respect to :math:`\Sigma` and :math:`\mu`, summed over
-patterns, then carried through the matrices by the chain rule. Standard
-errors come from the observed information matrix (the Hessian of the
-log-likelihood, by central differences of the analytic gradient), which
-remains correct when data are missing at random (Kenward & Molenberghs
-1998); lavaan uses the same information for ``missing = "ml"``.
+which is lavaan's ``missing = "ml"``: every unit's observed values enter,
+nothing is filled in or dropped. It is unbiased when data are missing at
+random given what was observed. The patterns are handled at once (each
+pattern's matrix padded with the identity where values are missing), and
+the gradient is analytic: the derivative with respect to :math:`\Sigma`
+and :math:`\mu`, summed over patterns, then carried through the matrices
+by the chain rule. Standard errors come from the observed information
+matrix (minus the Hessian of the log-likelihood, also analytic), as
+lavaan's for ``missing = "ml"``: the expected information, computed as if
+the missing-data patterns had been fixed in advance, would depend on why
+data are missing, the observed information does not.
 
 *Pairwise.* ``missing="pairwise"`` instead fits the same model by maximum
 likelihood to the covariance matrix of all available pairs and the
@@ -508,8 +509,8 @@ def fit_path_model(
         factor to variables whose paths are held equal.
     start : mapping, optional
         Starting values (in the data's units) for free parameters by name;
-        the others start at 0 for regressions and covariances and at 1 (in
-        scaled units) for variances.
+        the others start as lavaan's "simple" ones do (see ``_start_values``:
+        regressions at 0, (co)variances of observed variables from the data).
 
     Returns
     -------
@@ -517,11 +518,15 @@ def fit_path_model(
 
     Notes
     -----
-    The pairwise stage is fitted first (from ``start``) and the FIML stage
-    starts from its solution; both use L-BFGS with the analytic gradient of
-    the mean log-likelihood, followed by one Newton step with the observed
-    information. Linear algebra runs on one thread (see
-    :mod:`book._threads`).
+    The pairwise stage is fitted first, from the starting values, by
+    Newton's method with the analytic observed information (damped where it
+    is not positive definite); the FIML stage starts from its solution and
+    uses BFGS, started with the inverse of that information, then one Newton
+    step. If the pairwise covariance matrix is not positive definite (few
+    rows, much missing), FIML starts from the starting values by Newton's
+    method. The fit refuses (``ValueError``) when the information matrix at
+    the end is not positive definite: the data do not identify the model.
+    Linear algebra runs on one thread (see :mod:`book._threads`).
 
     Examples
     --------

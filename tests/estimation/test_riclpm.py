@@ -73,6 +73,7 @@ def test_fiml_recovers_the_cross_lags_in_the_default_world():
     assert est.loc["symptoms_ar", "estimate"] > truth["symptoms_ar"] + 0.1
 
 
+@pytest.mark.slow
 def test_observed_alliance_attenuates_the_effect():
     """Measurement error in the WAI-SR pulls alliance -> symptoms towards zero (2,000
     patients: about -2.09 with the latent alliance, -1.50 with the observed WAI-SR)."""

@@ -98,10 +98,10 @@ def test_summarize_draws_coverage_and_bias():
 def test_estimators_rank_as_the_chapter_reports(big):
     """Error-free alliance, 2,000 patients: |bias| of RI-CLPM < detrended MLM < MLM.
 
-    The chapter's three large studies (seeds 2023-2025) give -0.13 to +0.01,
-    +0.17 to +0.30 and +0.39 to +0.44, the same ordering in each; here (seed
-    12), with SEs of about 0.09-0.11, the ordering is checked, plus the sign
-    of each bias.
+    The chapter's three large studies (seeds 2023-2025) give -0.15 to -0.02
+    (the RI-CLPM by FIML), +0.17 to +0.30 and +0.39 to +0.44, the same
+    ordering in each; here (seed 12), with SEs of about 0.09-0.11, the
+    ordering is checked, plus the sign of each bias.
     """
     study, error_free = big
     truth = true_effects(study.truth.params)["alliance_to_symptoms"]
