@@ -22,7 +22,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab data notebooks requirements clean distclean
+	site browser binder-check lab data real-data notebooks requirements clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -63,9 +63,9 @@ book-student: $(STAMP)  ## build the student edition (no solutions) into _build/
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
-student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts
-	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0]"; exit 2; }
-	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)"
+student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts [OVERWRITE=1]
+	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
+	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
 test: lint unit nbval build-strict book-student site browser  ## run every check (see README.md)
 	@echo "make test: all checks passed"
@@ -109,6 +109,9 @@ lab: $(STAMP)  ## JupyterLab in the book's environment
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
 	$(BIN)/python -m book.datasets data
+
+real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
+	$(BIN)/python -m tools.real_data data/real
 
 notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (refresh stored outputs)
 	for nb in $(CHAPTERS); do \

@@ -2,7 +2,8 @@
 
 Target (issue 5): one update (re-simulate if needed, re-estimate, redraw, one
 PNG) takes a median of at most 150 ms and a 95th percentile of at most 300 ms
-at default settings on a 2-core machine.
+at default settings on a 2-core machine. The session monitor, which a clinician
+may use on every session, has a stricter median target of 100 ms (issue 20).
 
 Every explorer is built at its defaults and driven headlessly as a reader would
 drive it: each control in turn is set to 11 values through its whole range
@@ -35,6 +36,8 @@ from book.widgets.session_monitor import SessionMonitor
 from book.widgets.study import study_explorer
 
 TARGET_MEDIAN, TARGET_P95 = 0.150, 0.300
+#: explorers with a stricter median target than TARGET_MEDIAN
+MEDIAN_TARGETS = {"SessionMonitor threshold (ruptures)": 0.100}
 
 EXPLORERS = {
     "study_explorer (simulated_study)": study_explorer,
@@ -85,9 +88,10 @@ def main():
     args = parser.parse_args()
     print(f"{machine()}; matplotlib {matplotlib.__version__}")
     set_style()  # as in a chapter
+    stricter = "".join(f"; {n}: median <= {t * 1000:.0f} ms" for n, t in MEDIAN_TARGETS.items())
     print(
         f"target per update: median <= {TARGET_MEDIAN * 1000:.0f} ms, "
-        f"95th percentile <= {TARGET_P95 * 1000:.0f} ms\n"
+        f"95th percentile <= {TARGET_P95 * 1000:.0f} ms{stricter}\n"
     )
     columns = ("build", "updates", "median", "p95", "max")
     header = f"{'explorer (chapter)':<40} " + " ".join(f"{c:>8}" for c in columns)
@@ -100,7 +104,7 @@ def main():
         built = time.perf_counter() - start
         times = drive(explorer, args.repeats)
         median, p95 = float(np.median(times)), float(np.percentile(times, 95))
-        ok = median <= TARGET_MEDIAN and p95 <= TARGET_P95
+        ok = median <= MEDIAN_TARGETS.get(name, TARGET_MEDIAN) and p95 <= TARGET_P95
         if not ok:
             failed.append(name)
         print(

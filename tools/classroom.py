@@ -13,24 +13,46 @@ Run ``make student-data ROSTER=roster.csv OUT=handouts`` (or
     handouts/students/<student_id>/   one data package per student (load_study(path))
     handouts/instructor/roster.csv    students and the seeds used
     handouts/instructor/answer_key.csv  every checkable exercise, every student
+
+A folder that is not empty is refused. With ``OVERWRITE=1`` (``--overwrite``)
+a folder this tool wrote before is replaced: the student folders of the earlier
+run are removed (so none is left stale), and its answer key and roster move to
+``handouts/instructor/earlier/<date-time>/``: an answer key is never destroyed.
+Everything is written first into a hidden folder inside ``handouts/`` and swapped
+in at the end, so a run that fails leaves the earlier files as they were, and
+nothing is ever written outside ``handouts/``.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import datetime
 import hashlib
+import io
+import numbers
 import re
+import shutil
+import sys
+import uuid
 from pathlib import Path
 
 import pandas as pd
 
+from book._checks import folder_name_problem
 from book.datasets.canonical import write_study
 from book.simulation.engine import simulate
 from book.teaching.exercises import answer_key
 
 __all__ = ["read_roster", "student_seed", "make_student_datasets"]
 
-_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$")
+#: The largest seed a roster may give (seeds are stored as 64-bit integers).
+MAX_SEED = 2**63 - 1
+#: Written into every folder this tool fills, so that --overwrite replaces only its own work.
+MARKER = ".student-data"
+_DIGITS = re.compile(r"[0-9]+")
+_OWN_ENTRIES = {"students", "instructor", MARKER}
+_STAGING = ".building-"  # a run's work in progress, inside the output folder
 
 
 def student_seed(student_id: str, *, course_seed: int = 0) -> int:
@@ -47,12 +69,66 @@ def student_seed(student_id: str, *, course_seed: int = 0) -> int:
     return int(digest[:8], 16)
 
 
+def _id_problems(ids: list[str]) -> dict[int, str]:
+    """``{position: problem}`` for every id that cannot be a folder of its own or collides."""
+    problems, seen = {}, {}
+    for i, sid in enumerate(ids):
+        problem = folder_name_problem(sid)
+        if problem:
+            problems[i] = f"student_id {sid!r} {problem}"
+        elif sid.lower() not in seen:
+            seen[sid.lower()] = i
+        elif ids[seen[sid.lower()]] == sid:
+            problems[i] = f"student_id {sid!r} appears twice"
+        else:
+            problems[i] = (
+                f"student_id {sid!r} and {ids[seen[sid.lower()]]!r} differ only in case: "
+                "they would be one folder on Windows and macOS"
+            )
+    return problems
+
+
+def _seed_problem(seed: str) -> str | None:
+    if not _DIGITS.fullmatch(seed):
+        return f"seed {seed!r} must be a whole number from 0, written with the digits 0-9"
+    if int(seed) > MAX_SEED:
+        return f"seed {seed} is larger than {MAX_SEED}"
+    return None
+
+
+def _roster_rows(path: Path) -> tuple[list[str], list[tuple[int, list[str]]]]:
+    """The header and every non-blank row with its line number (blank lines do count)."""
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise ValueError(
+            f"roster {path} is not UTF-8 text (byte {err.start}); save it as 'CSV UTF-8'"
+        ) from None
+    reader = csv.reader(io.StringIO(text.replace("\r\n", "\n").replace("\r", "\n")))
+    header, rows, previous = None, [], 0
+    try:
+        for fields in reader:
+            line, previous = previous + 1, reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            if header is None:
+                header = [f.strip() for f in fields]
+            else:
+                rows.append((line, fields))
+    except csv.Error as err:
+        raise ValueError(f"roster {path}, line {reader.line_num}: {err}") from None
+    return header or [], rows
+
+
 def read_roster(path: str | Path, *, course_seed: int = 0) -> pd.DataFrame:
     """Read a roster CSV: ``student_id`` and optionally ``seed`` for each student.
 
     Student ids become folder names, so they may hold letters, digits, ``_``,
-    ``.`` and ``-`` (up to 64 characters). A missing seed is derived from the
-    id and ``course_seed`` with :func:`student_seed`.
+    ``.`` and ``-`` (up to 64 characters, not ending in a dot, not a Windows
+    device name such as ``CON``), and two ids may not differ only in case. A
+    missing seed is derived from the id and ``course_seed`` with
+    :func:`student_seed`; a given seed is a whole number written with the
+    digits 0-9. Blank lines are skipped; line numbers count them.
 
     Raises
     ------
@@ -63,88 +139,211 @@ def read_roster(path: str | Path, *, course_seed: int = 0) -> pd.DataFrame:
     path = Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"roster {path} not found")
-    roster = pd.read_csv(path, dtype=str, keep_default_na=False, skip_blank_lines=True)
-    roster.columns = [c.strip().lstrip("\ufeff") for c in roster.columns]
-    if "student_id" not in roster.columns:
+    header, rows = _roster_rows(path)
+    if "student_id" not in header:
         raise ValueError(
             f"roster {path} needs a 'student_id' column (and optionally 'seed'); "
-            f"found columns {list(roster.columns)}"
+            f"found columns {header}"
         )
-    if roster.empty:
+    if not rows:
         raise ValueError(f"roster {path} lists no students")
-    if "seed" not in roster.columns:
-        roster["seed"] = ""
-    problems, seeds, seen = [], [], set()
-    for i, row in enumerate(roster.itertuples(index=False), start=2):
-        sid, seed = row.student_id.strip(), row.seed.strip()
-        if not _ID.match(sid):
-            problems.append(f"line {i}: student_id {sid!r} must be 1-64 letters, digits, _ . -")
-        elif sid in seen:
-            problems.append(f"line {i}: student_id {sid!r} appears twice")
-        seen.add(sid)
-        if seed == "":
-            seeds.append(student_seed(sid, course_seed=course_seed))
-        elif seed.isdigit():
-            seeds.append(int(seed))
-        else:
-            problems.append(f"line {i}: seed {seed!r} must be a non-negative integer")
-            seeds.append(-1)
+    sid_at = header.index("student_id")
+    seed_at = header.index("seed") if "seed" in header else None
+    ids, seeds, problems = [], [], {}
+    for i, (_, fields) in enumerate(rows):
+        sid = fields[sid_at].strip() if sid_at < len(fields) else ""
+        seed = fields[seed_at].strip() if seed_at is not None and seed_at < len(fields) else ""
+        ids.append(sid)
+        problem = _seed_problem(seed) if seed else None
+        if problem:
+            problems.setdefault(i, []).append(problem)
+        seeds.append(-1 if problem else int(seed) if seed else None)
+    for i, problem in _id_problems(ids).items():
+        problems.setdefault(i, []).insert(0, problem)
     if problems:
-        raise ValueError(f"roster {path} has problems:\n  " + "\n  ".join(problems))
-    return pd.DataFrame({"student_id": roster["student_id"].str.strip(), "seed": seeds})
+        listed = "\n  ".join(
+            f"line {rows[i][0]}: {p}" for i in sorted(problems) for p in problems[i]
+        )
+        raise ValueError(f"roster {path} has problems:\n  {listed}")
+    seeds = [
+        student_seed(sid, course_seed=course_seed) if seed is None else seed
+        for sid, seed in zip(ids, seeds, strict=True)
+    ]
+    return pd.DataFrame({"student_id": ids, "seed": pd.Series(seeds, dtype="int64")})
 
 
-def make_student_datasets(roster: pd.DataFrame, out: str | Path, *, params=None) -> pd.DataFrame:
+def _check_roster(roster) -> list[tuple[str, int]]:
+    """(student_id, seed) pairs of a roster, every id a safe folder name and every seed valid."""
+    if not isinstance(roster, pd.DataFrame) or not {"student_id", "seed"} <= set(roster.columns):
+        raise TypeError("roster must be a DataFrame with columns student_id and seed (read_roster)")
+    if roster.empty:
+        raise ValueError("roster lists no students")
+    ids, seeds = roster["student_id"].tolist(), roster["seed"].tolist()
+    problems = [f"row {i + 1}: {p}" for i, p in _id_problems(ids).items()]
+    for i, seed in enumerate(seeds):
+        if not isinstance(seed, numbers.Integral) or isinstance(seed, bool):
+            problems.append(f"row {i + 1}: seed {seed!r} must be a whole number")
+        elif not 0 <= seed <= MAX_SEED:
+            problems.append(f"row {i + 1}: seed {seed} must be from 0 to {MAX_SEED}")
+    if problems:
+        raise ValueError("roster has problems:\n  " + "\n  ".join(problems))
+    return [(sid, int(seed)) for sid, seed in zip(ids, seeds, strict=True)]
+
+
+def _check_output(out: Path, overwrite: bool) -> None:
+    """Refuse an output folder that is not empty, unless it holds an earlier run to replace."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} is a file, not a folder")
+    entries = {p.name for p in out.iterdir()} if out.is_dir() else set()
+    if not entries:
+        return
+    ours = MARKER in entries or (out / "instructor" / "answer_key.csv").is_file()
+    if not overwrite:
+        raise FileExistsError(
+            f"{out} is not empty; give an empty or new folder, or replace the earlier datasets "
+            "with overwrite=True (make student-data ... OVERWRITE=1; python -m tools.classroom "
+            "... --overwrite): their answer key is then kept in instructor/earlier/"
+        )
+    strangers = sorted(e for e in entries - _OWN_ENTRIES if not e.startswith(_STAGING))
+    if not ours or strangers:
+        raise FileExistsError(
+            f"{out} holds files that make student-data did not write ({strangers or entries}); "
+            "it replaces only its own earlier output: give an empty or new folder"
+        )
+    for name in ("students", "instructor", "instructor/earlier"):
+        if (out / name).is_symlink() or ((out / name).exists() and not (out / name).is_dir()):
+            raise FileExistsError(f"{out / name} is not a folder this tool wrote; not replacing it")
+
+
+def _inside(folder: Path, name: str) -> Path:
+    """``folder / name``, checked to stay inside ``folder``."""
+    target = folder / name
+    if target.resolve().parent != folder.resolve():
+        raise ValueError(f"{name!r} would be written outside {folder}")
+    return target
+
+
+def make_student_datasets(
+    roster: pd.DataFrame, out: str | Path, *, params=None, overwrite: bool = False
+) -> pd.DataFrame:
     """Write one simulated study per student and the instructor's answer key.
 
     Parameters
     ----------
     roster : pandas.DataFrame
-        From :func:`read_roster`: ``student_id`` and ``seed``.
+        From :func:`read_roster`: ``student_id`` and ``seed``. Each id becomes a
+        folder name and is checked again here (see :func:`read_roster`).
     out : str or pathlib.Path
-        Output folder (see the module docstring for its layout).
+        Output folder (see the module docstring for its layout): new or empty.
     params : SimulationParameters, optional
         The design every student shares; the book's defaults when omitted.
+    overwrite : bool, default False
+        Replace the output of an earlier run in ``out``. Its student folders
+        are removed; its answer key and roster move to
+        ``instructor/earlier/<date-time>/``. A folder with other files is
+        never replaced.
 
     Returns
     -------
     pandas.DataFrame
         The answer key: ``student_id``, ``seed`` and the columns of
         :func:`book.teaching.exercises.answer_key`.
+
+    Raises
+    ------
+    ValueError
+        If a student id is not a safe folder name (``"../x"``, an absolute
+        path, ``"CON"``, a trailing dot, two ids differing only in case) or a
+        seed is not a whole number from 0.
+    FileExistsError
+        If ``out`` is not empty and ``overwrite`` is false, or holds files
+        this tool did not write.
     """
+    students = _check_roster(roster)
     out = Path(out)
-    keys = []
-    for row in roster.itertuples(index=False):
-        study = simulate(params, seed=int(row.seed))
-        write_study(study, out / "students" / row.student_id)
-        key = answer_key(study)
-        key.insert(0, "seed", int(row.seed))
-        key.insert(0, "student_id", row.student_id)
-        keys.append(key)
-    answer = pd.concat(keys, ignore_index=True)
-    instructor = out / "instructor"
-    instructor.mkdir(parents=True, exist_ok=True)
-    roster.to_csv(instructor / "roster.csv", index=False, lineterminator="\n")
-    answer.to_csv(
-        instructor / "answer_key.csv", index=False, float_format="%.6g", lineterminator="\n"
-    )
+    _check_output(out, bool(overwrite))
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(f"{_STAGING}*"):  # left by a run that was killed
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+    staging = out / f"{_STAGING}{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    try:
+        keys = []
+        student_root = staging / "students"
+        student_root.mkdir()
+        for sid, seed in students:
+            study = simulate(params, seed=seed)
+            write_study(study, _inside(student_root, sid))
+            key = answer_key(study)
+            key.insert(0, "seed", seed)
+            key.insert(0, "student_id", sid)
+            keys.append(key)
+        answer = pd.concat(keys, ignore_index=True)
+        instructor = staging / "instructor"
+        instructor.mkdir()
+        pd.DataFrame(students, columns=["student_id", "seed"]).to_csv(
+            instructor / "roster.csv", index=False, lineterminator="\n"
+        )
+        answer.to_csv(
+            instructor / "answer_key.csv", index=False, float_format="%.6g", lineterminator="\n"
+        )
+        # the swap: the earlier key is moved aside inside out/instructor before anything
+        # else changes, so no failure from here on can lose it
+        old_instructor = out / "instructor"
+        if old_instructor.is_dir():
+            _archive_earlier_key(old_instructor)
+            for name in ("roster.csv", "answer_key.csv"):
+                (instructor / name).rename(old_instructor / name)
+        else:
+            instructor.rename(old_instructor)
+        if (out / "students").exists():
+            (out / "students").rename(staging / "students-of-the-earlier-run")  # removed below
+        student_root.rename(out / "students")
+        (out / MARKER).write_text("written by tools.classroom (make student-data)\n")
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
     return answer
 
 
+def _archive_earlier_key(instructor: Path) -> None:
+    """Move an earlier answer key and roster to ``instructor/earlier/<date-time>/``."""
+    files = [instructor / n for n in ("answer_key.csv", "roster.csv") if (instructor / n).exists()]
+    if not files:
+        return
+    when = datetime.datetime.fromtimestamp(files[0].stat().st_mtime)
+    name = when.strftime("%Y-%m-%d-%H%M%S")
+    target, n = instructor / "earlier" / name, 2
+    while target.exists():
+        target, n = instructor / "earlier" / f"{name}-{n}", n + 1
+    target.mkdir(parents=True)
+    for item in files:
+        item.rename(target / item.name)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """``python -m tools.classroom ROSTER --out DIR [--course-seed N]``."""
+    """``python -m tools.classroom ROSTER --out DIR [--course-seed N] [--overwrite]``."""
     parser = argparse.ArgumentParser(description="One dataset and answer key per student.")
     parser.add_argument("roster", help="CSV with a student_id column (and optionally seed)")
-    parser.add_argument("--out", required=True, help="output folder")
+    parser.add_argument("--out", required=True, help="output folder (new or empty)")
     parser.add_argument(
         "--course-seed",
         type=int,
         default=0,
         help="derives seeds for students without one (default 0)",
     )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="replace an earlier run in --out (its answer key is kept in instructor/earlier/)",
+    )
     args = parser.parse_args(argv)
-    roster = read_roster(args.roster, course_seed=args.course_seed)
-    key = make_student_datasets(roster, args.out)
+    try:
+        roster = read_roster(args.roster, course_seed=args.course_seed)
+        key = make_student_datasets(roster, args.out, overwrite=args.overwrite)
+    except (ValueError, FileNotFoundError, FileExistsError) as err:
+        print(f"student-data: {err}", file=sys.stderr)
+        raise SystemExit(2) from None
     print(f"wrote {len(roster)} student datasets to {Path(args.out) / 'students'}")
     print(f"answer key ({len(key)} rows): {Path(args.out) / 'instructor' / 'answer_key.csv'}")
 

@@ -11,7 +11,6 @@ checks it against the codebook and the hashes.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 from pathlib import Path
 
@@ -19,12 +18,26 @@ import numpy as np
 import pandas as pd
 
 from book import __version__
-from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES, Field
+from book.datasets.codebook import GROUND_TRUTH, OBSERVED, TABLE_FILES, TABLES
+from book.datasets.tables import (
+    DataValidationError,
+    csv_bytes,
+    read_table,
+    schema_markdown,
+    table_resource,
+    validate_table,
+)
 from book.simulation.engine import CANONICAL_SEED, simulate
 from book.simulation.parameters import SimulationParameters, describe_parameters
-from book.simulation.study import Study, Truth
+from book.simulation.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
 
-__all__ = ["DATA_DIR", "DataValidationError", "load_study", "write_study"]
+__all__ = [
+    "DATA_DIR",
+    "DataValidationError",
+    "load_study",
+    "validate_table",
+    "write_study",
+]
 
 #: Where the canonical study lives: ``data/`` at the top of the repository.
 DATA_DIR = Path(__file__).resolve().parents[2] / "data"
@@ -49,10 +62,6 @@ _DESCRIPTIONS = {
 }
 
 
-class DataValidationError(ValueError):
-    """A committed data file does not match its codebook or its recorded hash."""
-
-
 # --------------------------------------------------------------------------
 # writing
 
@@ -73,8 +82,7 @@ def _tables(study: Study) -> dict[str, pd.DataFrame]:
 
 
 def _csv_bytes(frame: pd.DataFrame) -> bytes:
-    text = frame.to_csv(index=False, float_format=_FLOAT_FORMAT, na_rep="", lineterminator="\n")
-    return text.encode("utf-8")
+    return csv_bytes(frame, float_format=_FLOAT_FORMAT)
 
 
 def write_study(study: Study, directory: str | Path) -> dict:
@@ -121,24 +129,16 @@ def _check_columns(name: str, frame: pd.DataFrame) -> None:
 
 
 def _resource(name: str, data: bytes, rows: int) -> dict:
-    return {
-        "name": name,
-        "path": TABLE_FILES[name],
-        "profile": "tabular-data-resource",
-        "role": "observed" if name in OBSERVED else "ground truth",
-        "description": _DESCRIPTIONS[name],
-        "format": "csv",
-        "mediatype": "text/csv",
-        "encoding": "utf-8",
-        "bytes": len(data),
-        "rows": rows,
-        "hash": "sha256:" + hashlib.sha256(data).hexdigest(),
-        "schema": {
-            "fields": [f.to_schema() for f in TABLES[name]],
-            "primaryKey": _PRIMARY_KEYS[name],
-            "missingValues": [""],
-        },
-    }
+    return table_resource(
+        name,
+        TABLE_FILES[name],
+        data,
+        rows=rows,
+        fields=TABLES[name],
+        key=_PRIMARY_KEYS[name],
+        description=_DESCRIPTIONS[name],
+        role="observed" if name in OBSERVED else "ground truth",
+    )
 
 
 def _package(study: Study, resources: list[dict]) -> dict:
@@ -211,19 +211,8 @@ def codebook_markdown(package: dict) -> str:
             "",
             res["description"],
             "",
-            "| column | type | unit | range | description |",
-            "| --- | --- | --- | --- | --- |",
+            *schema_markdown(res),
         ]
-        for f in res["schema"]["fields"]:
-            c = f["constraints"]
-            lo, hi = c.get("minimum", ""), c.get("maximum", "")
-            rng = f"{lo}–{hi}" if lo != "" or hi != "" else ""
-            if not c["required"]:
-                rng += " (may be empty)"
-            lines.append(
-                f"| `{f['name']}` | {f['type']} | {f.get('unit', '')} | {rng} "
-                f"| {f['description']} |"
-            )
     params = describe_parameters(SimulationParameters(**package["simulation"]["parameters"]))
     lines += [
         "",
@@ -264,8 +253,13 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
     FileNotFoundError
         If the folder or one of its files is missing.
     DataValidationError
-        If a file's sha256 differs from ``datapackage.json`` or a value breaks
-        the codebook; the message lists every problem with its line number.
+        If the package is malformed in any way, with every problem it finds
+        named by file and line: ``datapackage.json`` that is not valid JSON or
+        lacks an entry, a file whose sha256 differs from ``datapackage.json``
+        (it says so when the only difference is Windows line endings), a value
+        that breaks the codebook, or tables that disagree with each other
+        (sessions of a patient missing from ``patients.csv``, no therapists,
+        an alliance score that is not the mean of its items, ...).
 
     Examples
     --------
@@ -280,18 +274,18 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
         raise FileNotFoundError(
             f"no datapackage.json in {directory}; run `make data` to create the canonical study"
         )
-    package = json.loads(descriptor_path.read_text())
+    package = _read_descriptor(descriptor_path)
     by_name = {res["name"]: res for res in package["resources"]}
     names = OBSERVED + (GROUND_TRUTH if truth else ())
     tables = {name: _read_table(directory, name, by_name.get(name)) for name in names}
-    params = SimulationParameters(**package["simulation"]["parameters"])
+    _check_across_tables(directory, tables, package["simulation"]["parameters"])
     truth_obj = None
     if truth:
         truth_obj = Truth(
             patients=tables["truth_patients"],
             sessions=tables["truth_sessions"],
             ruptures=tables["truth_ruptures"],
-            params=params,
+            params=package["simulation"]["parameters"],
         )
     return Study(
         therapists=tables["therapists"],
@@ -302,80 +296,151 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
     )
 
 
+def _read_descriptor(path: Path) -> dict:
+    """``datapackage.json``, checked for everything the loader uses; parameters built."""
+    try:
+        package = json.loads(path.read_bytes().decode("utf-8"))
+    except UnicodeDecodeError as err:
+        raise DataValidationError(f"{path} is not UTF-8 text (byte {err.start})") from None
+    except json.JSONDecodeError as err:
+        raise DataValidationError(
+            f"{path}, line {err.lineno}, column {err.colno}: not valid JSON ({err.msg}); "
+            "run `make data` to regenerate data/"
+        ) from None
+    problems = []
+
+    def need(container, key, kind, where):
+        value = container.get(key) if isinstance(container, dict) else None
+        if not isinstance(value, kind) or isinstance(value, bool) and kind is not bool:
+            what = "missing" if value is None else f"a {type(value).__name__}"
+            problems.append(f"{where}{key!r} must be a {kind.__name__}, it is {what}")
+            return None
+        return value
+
+    resources = need(package, "resources", list, "")
+    for i, res in enumerate(resources or []):
+        where = f"resources[{i}]."
+        if not isinstance(res, dict):
+            problems.append(f"resources[{i}] must be an object")
+            continue
+        name = need(res, "name", str, where)
+        path_in = need(res, "path", str, where)
+        digest = need(res, "hash", str, where)
+        if name is not None and name not in TABLE_FILES:
+            problems.append(f"{where}'name' {name!r} is not a table of the codebook")
+        elif name is not None and path_in is not None and path_in != TABLE_FILES[name]:
+            problems.append(
+                f"{where}'path' is {path_in!r}; the table {name!r} lives in {TABLE_FILES[name]!r}"
+            )
+        if digest is not None and not digest.startswith("sha256:"):
+            problems.append(f"{where}'hash' {digest!r} is not a sha256 ('sha256:...')")
+    simulation = need(package, "simulation", dict, "")
+    if simulation is not None:
+        seed = need(simulation, "seed", int, "simulation.")
+        if seed is not None and seed < 0:
+            problems.append(f"simulation.'seed' must be a whole number from 0, it is {seed}")
+        parameters = need(simulation, "parameters", dict, "simulation.")
+        if parameters is not None:
+            try:
+                simulation["parameters"] = SimulationParameters(**parameters)
+            except (TypeError, ValueError) as err:
+                problems.append(f"simulation.'parameters' are not valid: {err}")
+    if problems:
+        raise DataValidationError(f"{path} is malformed:\n  " + "\n  ".join(problems))
+    return package
+
+
 def _read_table(directory: Path, name: str, resource: dict | None) -> pd.DataFrame:
     if resource is None:
-        raise DataValidationError(f"datapackage.json has no resource named {name!r}")
-    path = directory / resource["path"]
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} is missing; run `make data` to regenerate data/")
-    data = path.read_bytes()
-    digest = "sha256:" + hashlib.sha256(data).hexdigest()
-    if digest != resource["hash"]:
         raise DataValidationError(
-            f"{path} does not match the sha256 recorded in datapackage.json "
-            "(edited by hand, or stale?); run `make data` to regenerate data/"
+            f"{directory / 'datapackage.json'} has no resource named {name!r}"
         )
-    fields = TABLES[name]
-    dtypes = {f.name: _PANDAS_TYPES[f.type] for f in fields}
-    frame = pd.read_csv(path, dtype=dtypes, keep_default_na=False, na_values=[""])
-    problems = validate_table(frame, fields, _PRIMARY_KEYS[name])
+    return read_table(
+        directory,
+        resource,
+        TABLES[name],
+        _PRIMARY_KEYS[name],
+        remedy="run `make data` to regenerate data/",
+    )
+
+
+# tolerance of "is the mean of its items": values are written with 6 significant
+# digits, so a WAI-SR mean (at most 5) is off by at most 5e-6; 1e-4 leaves room
+_MEAN_TOLERANCE = 1e-4
+
+
+def _check_across_tables(directory: Path, tables: dict, params: SimulationParameters) -> None:
+    """What no single table can check: keys that point into other tables, and derived values."""
+    problems = []
+    for name in ("therapists", "patients", "sessions"):
+        if tables[name].empty:
+            problems.append(f"{TABLE_FILES[name]} has no rows: a study needs {name}")
+    therapists = set(tables["therapists"]["therapist_id"].dropna())
+    patients = tables["patients"]
+    known = set(patients["patient_id"].dropna())
+    problems += _unknown(patients, "therapist_id", therapists, "patients", "therapists")
+    for name in ("sessions", *(n for n in GROUND_TRUTH if n in tables)):
+        problems += _unknown(tables[name], "patient_id", known, name, "patients")
+    sessions = tables["sessions"]
+    counts = sessions.groupby("patient_id").size()
+    attended = patients.set_index("patient_id")["sessions_attended"]
+    differ = attended.index[attended.to_numpy() != counts.reindex(attended.index, fill_value=0)]
+    for pid in differ[:10]:
+        line = int(np.flatnonzero(patients["patient_id"].to_numpy() == pid)[0]) + 2
+        problems.append(
+            f"patients.csv line {line}: patient {pid} has sessions_attended = "
+            f"{attended[pid]}, but sessions.csv has {counts.get(pid, 0)} session(s)"
+        )
+    dropped = patients["dropped_out"].to_numpy(dtype=bool)
+    early = patients["sessions_attended"].to_numpy() < params.n_sessions
+    for i in np.flatnonzero(dropped != early)[:10]:
+        problems.append(
+            f"patients.csv line {i + 2}: dropped_out = {bool(dropped[i])} but "
+            f"sessions_attended = {patients['sessions_attended'].iloc[i]} of "
+            f"{params.n_sessions} planned"
+        )
+    problems += _means_of_items(sessions)
     if problems:
         shown = "\n  ".join(problems[:20])
         more = f"\n  ... and {len(problems) - 20} more" if len(problems) > 20 else ""
-        raise DataValidationError(f"{path} breaks its codebook:\n  {shown}{more}")
-    return frame
+        raise DataValidationError(f"the tables in {directory} disagree:\n  {shown}{more}")
 
 
-_PANDAS_TYPES = {"integer": "Int64", "number": "float64", "boolean": "boolean"}
-
-
-def validate_table(frame: pd.DataFrame, fields: list[Field], key: list[str]) -> list[str]:
-    """Every way a table breaks its codebook, with CSV line numbers.
-
-    Line numbers count the header as line 1, so the first data row is line 2.
-
-    Examples
-    --------
-    >>> import pandas as pd
-    >>> from book.datasets.codebook import THERAPISTS
-    >>> bad = pd.DataFrame({"therapist_id": pd.array([1, 0], dtype="Int64"),
-    ...                     "alliance_training": pd.array([True, None], dtype="boolean")})
-    >>> validate_table(bad, THERAPISTS, ["therapist_id"])
-    ['line 3: therapist_id = 0 is below the minimum 1', 'line 3: alliance_training is empty']
-    """
-    expected = [f.name for f in fields]
-    if list(frame.columns) != expected:
-        return [f"columns are {list(frame.columns)}; the codebook lists {expected}"]
-    problems: list[tuple[int, int, str]] = []
-    for order, f in enumerate(fields):
-        col = frame[f.name]
-        empty = col.isna().to_numpy()
-        if f.required:
-            problems += [(i, order, f"{f.name} is empty") for i in np.flatnonzero(empty)]
-        if f.type == "boolean":
-            continue
-        values = col.astype("float64").to_numpy()
-        if f.minimum is not None:
-            problems += [
-                (i, order, f"{f.name} = {_fmt(values[i])} is below the minimum {_fmt(f.minimum)}")
-                for i in np.flatnonzero(~empty & (values < f.minimum))
-            ]
-        if f.maximum is not None:
-            problems += [
-                (i, order, f"{f.name} = {_fmt(values[i])} is above the maximum {_fmt(f.maximum)}")
-                for i in np.flatnonzero(~empty & (values > f.maximum))
-            ]
-    dup = frame.duplicated(subset=key, keep="first").to_numpy()
-    problems += [
-        (i, len(fields), f"duplicate key {key} = {tuple(frame.iloc[i][k] for k in key)}")
-        for i in np.flatnonzero(dup)
+def _unknown(frame, column, known, name, target) -> list[str]:
+    values = frame[column].to_numpy()
+    missing = np.flatnonzero(~pd.Series(values).isin(known).to_numpy())
+    out = [
+        f"{TABLE_FILES[name]} line {i + 2}: {column} {values[i]} is not in {TABLE_FILES[target]}"
+        for i in missing[:10]
     ]
-    return [f"line {i + 2}: {msg}" for i, _, msg in sorted(problems)]
+    if len(missing) > 10:
+        out.append(f"{TABLE_FILES[name]}: ... and {len(missing) - 10} more unknown {column}s")
+    return out
 
 
-def _fmt(x) -> str:
-    x = float(x)
-    return str(int(x)) if x.is_integer() else f"{x:g}"
+def _means_of_items(sessions: pd.DataFrame) -> list[str]:
+    """The alliance is the mean of the 12 WAI-SR items and each subscale of its 4."""
+    problems = []
+    items = sessions[list(WAI_ITEMS)].astype("float64").to_numpy()
+    parts = {"alliance": np.arange(12)} | {
+        f"wai_{name}": np.array(members) - 1 for name, members in WAI_SUBSCALES.items()
+    }
+    for column, members in parts.items():
+        value = sessions[column].to_numpy(dtype="float64")
+        chosen = items[:, members]
+        complete = ~np.isnan(chosen).any(axis=1)
+        mean = np.where(
+            complete, np.nanmean(np.where(complete[:, None], chosen, 0), axis=1), np.nan
+        )
+        wrong = np.isnan(value) != ~complete
+        wrong |= complete & ~np.isnan(value) & (np.abs(value - mean) > _MEAN_TOLERANCE)
+        for i in np.flatnonzero(wrong)[:10]:
+            expected = "empty" if np.isnan(mean[i]) else f"{mean[i]:.6g}"
+            problems.append(
+                f"sessions.csv line {i + 2}: {column} = {value[i]:.6g} but the mean of its "
+                f"items is {expected}"
+            )
+    return problems
 
 
 # --------------------------------------------------------------------------

@@ -16,15 +16,16 @@ __all__ = ["Field", "TABLES", "TABLE_FILES", "OBSERVED", "GROUND_TRUTH"]
 
 @dataclass(frozen=True)
 class Field:
-    """One column: its Frictionless type, unit, allowed range and meaning."""
+    """One column: its Frictionless type, unit, allowed range (or values) and meaning."""
 
     name: str
-    type: str  # "integer", "number" or "boolean"
+    type: str  # "integer", "number", "boolean" or "string"
     description: str
     unit: str = ""
     minimum: float | None = None
     maximum: float | None = None
     required: bool = True  # False: may be empty (a missing questionnaire)
+    categories: tuple[str, ...] | None = None  # the allowed values of a "string" column
 
     def to_schema(self) -> dict:
         """The field as a Frictionless Table Schema entry."""
@@ -36,6 +37,8 @@ class Field:
             constraints["minimum"] = self.minimum
         if self.maximum is not None:
             constraints["maximum"] = self.maximum
+        if self.categories is not None:
+            constraints["enum"] = list(self.categories)
         out["constraints"] = constraints
         return out
 
@@ -177,6 +180,25 @@ TRUTH_PATIENTS = [
         0,
     ),
     Field("last_session", "integer", "last session attended", "session", 1),
+    Field(
+        "alliance_growth",
+        "number",
+        "the patient's own alliance growth around the common trend",
+        "WAI-SR points per session",
+    ),
+    Field(
+        "symptom_slope_from_growth",
+        "number",
+        "the part of the symptom slope caused by the patient's own alliance growth",
+        "BDI-II points per session",
+    ),
+    Field(
+        "bdi_intake_error",
+        "number",
+        "measurement error of the intake BDI-II: the score is the true level plus this, "
+        "rounded to whole points",
+        "BDI-II points",
+    ),
 ]
 
 TRUTH_SESSIONS = [
@@ -186,7 +208,7 @@ TRUTH_SESSIONS = [
     Field(
         "alliance_latent",
         "number",
-        "latent alliance after the session: trait + trend + state + rupture drop",
+        "latent alliance after the session: trait + trend + own growth + state + rupture drop",
         "WAI-SR points",
     ),
     Field("alliance_trait", "number", "trait-like part", "WAI-SR points"),
@@ -210,6 +232,38 @@ TRUTH_SESSIONS = [
         "BDI-II points",
     ),
     Field("symptoms_state", "number", "state-like symptom fluctuation", "BDI-II points"),
+    Field(
+        "alliance_growth",
+        "number",
+        "the patient's own alliance growth so far, apart from the common trend",
+        "WAI-SR points",
+    ),
+    Field(
+        "symptoms_error",
+        "number",
+        "measurement error of the BDI-II before the session: the score is the latent "
+        "symptoms plus this, rounded to whole points and kept within 0-63",
+        "BDI-II points",
+    ),
+    Field(
+        "dropout_hazard",
+        "number",
+        "chance of leaving treatment after this session if still in it (0 after the last "
+        "planned session)",
+        "probability",
+        0,
+        1,
+    ),
+    Field(
+        "dropout_signal",
+        "number",
+        "symptom worsening beyond the average course that the chance of leaving responds to: "
+        "the change last reported (dropout at random) or the true change in the following "
+        "week (not at random); empty when dropout is completely at random and after the last "
+        "planned session",
+        "BDI-II points per week",
+        required=False,
+    ),
 ]
 
 TRUTH_RUPTURES = [

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["published_effects"]
+__all__ = ["published_effects", "session_studies"]
 
 _NAN = np.nan
 
@@ -182,3 +182,105 @@ def published_effects(quantities=None) -> pd.DataFrame:
     if unknown:
         raise ValueError(f"unknown quantities {unknown}; available: {list(table.index)}")
     return table.loc[wanted]
+
+
+# Session-by-session studies of the alliance: what each observed, and which
+# simulation parameters it informs (book.simulation.parameters). All were
+# checked in the source's abstract or full text.
+# study, key, patients, design, finding, informs
+_SESSION_STUDIES = [
+    (
+        "Crits-Christoph et al. 2011",
+        "critschristoph2011",
+        _NAN,
+        "alliance rated session by session; generalizability of a patient's score",
+        "one session's alliance is below .80 as a measure of the patient; four or more "
+        "sessions reach .90 or more",
+        ("trait_sd", "state_sd"),
+    ),
+    (
+        "Whelen et al. 2021",
+        "whelen2021",
+        191,
+        "early sessions of cognitive behavioural therapy for depression",
+        "most alliance variance lies between patients; within-patient effects in both "
+        "directions in the primary model, not significant after detrending",
+        ("state_sd", "alliance_trend"),
+    ),
+    (
+        "Zilcha-Mano et al. 2014",
+        "zilchamano2014",
+        149,
+        "depression; supportive-expressive therapy, medication or placebo; four waves",
+        "alliance and prior symptoms both predicted later symptoms; symptoms did not "
+        "predict later alliance",
+        ("alliance_to_symptoms", "symptoms_to_alliance"),
+    ),
+    (
+        "Falkenström et al. 2013",
+        "falkenstrom2013",
+        646,
+        "primary care; WAI-SR and CORE-OM every session",
+        "reciprocal effects; the alliance effect varied between patients and was "
+        "stronger with personality problems",
+        ("alliance_to_symptoms", "symptoms_to_alliance", "alliance_to_symptoms_sd"),
+    ),
+    (
+        "Falkenström et al. 2016",
+        "falkenstrom2016",
+        84,
+        "depression; BDI-II before and WAI after each session; difference GMM",
+        "one WAI point of within-patient improvement predicted b = -4.35 (SE 1.96) "
+        "BDI-II points at the next session",
+        ("alliance_to_symptoms",),
+    ),
+    (
+        "Flückiger et al. 2020",
+        "fluckiger2020",
+        5350,
+        "17 studies, sessions 1-7",
+        "reciprocal within-patient lagged effects in both directions",
+        ("alliance_to_symptoms", "symptoms_to_alliance"),
+    ),
+    (
+        "Zilcha-Mano & Errázuriz 2015",
+        "zilchamano2015",
+        547,
+        "outpatients in Chile",
+        "more severe and longer treatments benefited more from state-like gains",
+        (),
+    ),
+    (
+        "Zilcha-Mano et al. 2018",
+        "zilchamano2018",
+        185,
+        "cognitive behavioural therapy",
+        "state-like strengthening of the alliance predicted outcome for patients who "
+        "described themselves as overly cold (IIP)",
+        ("alliance_to_symptoms_iip",),
+    ),
+]
+
+
+def session_studies() -> pd.DataFrame:
+    """Session-by-session alliance studies: design, finding, and what they inform in the simulation.
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per study: ``study``, ``key`` (the entry in
+        ``references.bib``), ``patients`` (missing where the source's sample
+        was not checked), ``design``, ``finding`` (in the book's words) and
+        ``informs`` (the names of the simulation parameters the finding
+        grounds, in :class:`~book.simulation.parameters.SimulationParameters`;
+        empty when the simulation does not model it).
+
+    Examples
+    --------
+    >>> studies = session_studies()
+    >>> studies.loc[studies["key"] == "falkenstrom2016", "patients"].item()
+    84.0
+    """
+    columns = ["study", "key", "patients", "design", "finding", "informs"]
+    table = pd.DataFrame(_SESSION_STUDIES, columns=columns)
+    return table.astype({"patients": "float64"})

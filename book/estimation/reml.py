@@ -21,7 +21,9 @@ cost a few batched :math:`q \times q` operations (Woodbury identity):
                      + (N-p)\log r'\bar V^{-1} r + \text{const},
 
 where :math:`\bar V_g = I + Z_g \Psi Z_g'` and :math:`r` are the GLS residuals;
-:math:`b` and :math:`\sigma^2` are profiled out. :math:`\Psi = LL'` is
+:math:`b` and :math:`\sigma^2` are profiled out. Maximum likelihood (``reml=False``)
+drops the :math:`\log|X'\bar V^{-1}X|` term and has :math:`N` in place of
+:math:`N - p`, as in lme4 and statsmodels. :math:`\Psi = LL'` is
 parametrised by its Cholesky factor, so a variance of zero (a *singular* fit)
 is an ordinary point the optimiser can reach, as in lme4 (Bates et al. 2015).
 The criterion is the same function statsmodels maximises, so the estimates are
@@ -33,11 +35,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
+import pandas as pd
 import scipy.optimize
 
 from book._threads import single_thread
 
-__all__ = ["RemlFit", "fit_reml"]
+__all__ = ["RemlFit", "fit_reml", "profiled_loglike"]
 
 #: lme4's threshold for calling a fit singular: a diagonal element of the
 #: relative Cholesky factor below this (lme4's ``isSingular``, tol = 1e-4).
@@ -63,7 +66,9 @@ class RemlFit:
     groups : numpy.ndarray
         The group labels, sorted, matching the rows of ``random_effects``.
     loglike : float
-        The maximised REML log-likelihood (statsmodels' ``llf`` convention).
+        The maximised REML log-likelihood (the ML log-likelihood with
+        ``reml=False``), in statsmodels' ``llf`` convention: lme4's REML
+        criterion or deviance is :math:`-2` times it.
     converged : bool
         Whether the optimiser met its gradient tolerance.
     singular : bool
@@ -72,6 +77,10 @@ class RemlFit:
         Optimiser iterations.
     gradient_norm : float
         Largest absolute gradient of :math:`-\\ell_R` at the estimate.
+    reml : bool
+        Whether the fit is REML (``True``) or ML.
+    n_obs : int
+        Observations (rows) the model was fitted to.
     """
 
     fe_params: np.ndarray
@@ -85,12 +94,80 @@ class RemlFit:
     singular: bool
     n_iter: int
     gradient_norm: float
+    reml: bool = True
+    n_obs: int = 0
+
+    def summary(self, fe_names, re_names) -> pd.Series:
+        """The numbers lme4's ``summary()`` prints, named, for comparison with published output.
+
+        Parameters
+        ----------
+        fe_names : sequence of str
+            Names of the fixed effects (the columns of ``X``), e.g. a
+            statsmodels model's ``exog_names``.
+        re_names : sequence of str
+            Names of the random effects (the columns of ``Z``).
+
+        Returns
+        -------
+        pandas.Series
+            ``<name>`` and ``se:<name>`` for each fixed effect (its standard
+            error given the fitted covariance, as lme4 reports it);
+            ``var:<re>`` and ``sd:<re>`` for each random effect,
+            ``cov:<re1>:<re2>`` and ``cor:<re1>:<re2>`` for each pair; ``var:residual`` and
+            ``sd:residual``; ``loglik``; with ML, ``deviance`` (``-2 loglik``),
+            ``aic`` and ``bic``, and with REML, ``reml_criterion``
+            (``-2 loglik``), as lme4 defines them; ``n_obs`` and ``n_groups``.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> y = np.array([-1.0, 0.0, 1.0, 1.0, 2.0, 3.0])
+        >>> X = np.ones((6, 1)); g = np.repeat([1, 2], 3)
+        >>> fit = fit_reml(y, X, X, g, reml=False)  # ML: the same numbers as statsmodels
+        >>> summary = fit.summary(["Intercept"], ["Intercept"])
+        >>> summary[["Intercept", "var:Intercept", "aic"]].round(4)
+        Intercept         1.0000
+        var:Intercept     0.6667
+        aic              25.2245
+        dtype: float64
+        """
+        fe_names, re_names = list(fe_names), list(re_names)
+        if len(fe_names) != len(self.fe_params) or len(re_names) != len(self.cov_re):
+            raise ValueError(
+                f"need {len(self.fe_params)} fixed-effect and {len(self.cov_re)} random-effect "
+                f"names, got {len(fe_names)} and {len(re_names)}"
+            )
+        out = dict(zip(fe_names, self.fe_params, strict=True))
+        se = np.sqrt(np.diag(self.cov_fe))
+        out |= {f"se:{name}": value for name, value in zip(fe_names, se, strict=True)}
+        sd = np.sqrt(np.diag(self.cov_re))
+        for i, name in enumerate(re_names):
+            out[f"var:{name}"] = self.cov_re[i, i]
+            out[f"sd:{name}"] = sd[i]
+        for i, j in zip(*np.tril_indices(len(re_names), -1), strict=True):
+            out[f"cov:{re_names[j]}:{re_names[i]}"] = self.cov_re[i, j]
+            out[f"cor:{re_names[j]}:{re_names[i]}"] = self.cov_re[i, j] / (sd[i] * sd[j])
+        out["var:residual"] = self.scale
+        out["sd:residual"] = np.sqrt(self.scale)
+        out["loglik"] = self.loglike
+        n_par = len(fe_names) + len(re_names) * (len(re_names) + 1) // 2 + 1
+        if self.reml:
+            out["reml_criterion"] = -2 * self.loglike
+        else:
+            out["deviance"] = -2 * self.loglike
+            out["aic"] = -2 * self.loglike + 2 * n_par
+            out["bic"] = -2 * self.loglike + np.log(self.n_obs) * n_par
+        out["n_obs"] = self.n_obs
+        out["n_groups"] = len(self.groups)
+        return pd.Series(out, dtype="float64")
 
 
 class _Sufficient:
     """Per-group cross-products, computed once."""
 
-    def __init__(self, y, X, Z, groups):
+    def __init__(self, y, X, Z, groups, reml=True):
+        self.reml = reml
         labels, codes = np.unique(groups, return_inverse=True)
         order = np.argsort(codes, kind="stable")
         y, X, Z, codes = y[order], X[order], Z[order], codes[order]
@@ -126,8 +203,9 @@ class _Sufficient:
         chol = np.linalg.cholesky(xtvx)
         b = np.linalg.solve(xtvx, xtvy)
         rss = ytvy - xtvy @ b
-        k = self.n - self.p
-        logdet_x = 2.0 * np.log(np.diag(chol)).sum()
+        # REML: log|X'V^-1 X| and N - p; ML: neither term, and N
+        k = self.n - self.p if self.reml else self.n
+        logdet_x = 2.0 * np.log(np.diag(chol)).sum() if self.reml else 0.0
         value = 0.5 * (logdet_a.sum() + logdet_x + k * np.log(rss))
         value += 0.5 * k * (np.log(2 * np.pi) - np.log(k) + 1.0)
         out = [value]
@@ -137,12 +215,10 @@ class _Sufficient:
             e = self.Zty - (self.ZtZ @ Mzy[..., None])[..., 0] - C @ b
         if gradient:
             W = self.ZtZ.sum(axis=0) - np.tensordot(self.ZtZ, M @ self.ZtZ, axes=([0, 2], [0, 1]))
-            CH = C @ np.linalg.inv(xtvx)
-            G = (
-                W
-                - np.tensordot(CH, C, axes=([0, 2], [0, 2]))
-                - (k / rss) * np.tensordot(e, e, axes=([0], [0]))
-            )
+            G = W - (k / rss) * np.tensordot(e, e, axes=([0], [0]))
+            if self.reml:
+                CH = C @ np.linalg.inv(xtvx)
+                G = G - np.tensordot(CH, C, axes=([0, 2], [0, 2]))
             out.append((G @ L)[self.tril])
         if full:
             scale = rss / k
@@ -151,8 +227,8 @@ class _Sufficient:
         return tuple(out) if len(out) > 1 else out[0]
 
 
-def fit_reml(y, X, Z, groups, *, start=None, maxiter=200, gtol=1e-6) -> RemlFit:
-    r"""Fit a two-level linear mixed model by REML, vectorised over groups.
+def fit_reml(y, X, Z, groups, *, start=None, maxiter=200, gtol=1e-6, reml=True) -> RemlFit:
+    r"""Fit a two-level linear mixed model by REML (or ML), vectorised over groups.
 
     Parameters
     ----------
@@ -174,6 +250,12 @@ def fit_reml(y, X, Z, groups, *, start=None, maxiter=200, gtol=1e-6) -> RemlFit:
     gtol : float, default 1e-6
         Convergence tolerance on the largest absolute gradient of the
         criterion (in log-likelihood units).
+    reml : bool, default True
+        Restricted maximum likelihood; ``False`` fits by maximum likelihood
+        (needed to compare models with different fixed effects, and what
+        ``lmer(..., REML = FALSE)`` fits). Either way the fixed effects are
+        the GLS estimates at the fitted covariance and ``cov_fe`` is their
+        covariance given it, as lme4 reports them.
 
     Returns
     -------
@@ -195,11 +277,13 @@ def fit_reml(y, X, Z, groups, *, start=None, maxiter=200, gtol=1e-6) -> RemlFit:
     the optimum does not depend on the machine's thread count or load, which
     matters where it lies on a boundary (a variance at zero).
     """
+    if not isinstance(reml, bool):
+        raise TypeError(f"reml must be True or False, got {reml!r}")
     with single_thread():
-        return _fit(y, X, Z, groups, start=start, maxiter=maxiter, gtol=gtol)
+        return _fit(y, X, Z, groups, start=start, maxiter=maxiter, gtol=gtol, reml=reml)
 
 
-def _fit(y, X, Z, groups, *, start, maxiter, gtol) -> RemlFit:
+def _fit(y, X, Z, groups, *, start, maxiter, gtol, reml) -> RemlFit:
     y = np.asarray(y, dtype=float)
     X = np.asarray(X, dtype=float)
     Z = np.asarray(Z, dtype=float)
@@ -224,7 +308,7 @@ def _fit(y, X, Z, groups, *, start, maxiter, gtol) -> RemlFit:
     constant = z_scale < 1e-12
     z_scale[constant] = np.abs(Z[0, constant])  # the intercept column: its value, 1
     z_scale[z_scale == 0] = 1.0
-    suff = _Sufficient(y, X, Z / z_scale, groups)
+    suff = _Sufficient(y, X, Z / z_scale, groups, reml=reml)
     q = suff.q
     n_theta = q * (q + 1) // 2
     theta0 = np.eye(q)[suff.tril] if start is None else np.asarray(start, dtype=float)
@@ -267,4 +351,61 @@ def _fit(y, X, Z, groups, *, start, maxiter, gtol) -> RemlFit:
         singular=singular,
         n_iter=n_iter,
         gradient_norm=gnorm,
+        reml=reml,
+        n_obs=len(y),
     )
+
+
+def profiled_loglike(y, X, Z, groups, relative_cov, *, reml=True) -> float:
+    r"""The REML (or ML) log-likelihood at a given random-effects covariance.
+
+    The criterion :func:`fit_reml` maximises, evaluated at one point: the
+    random-effects covariance relative to the residual variance,
+    :math:`\Psi = \Sigma_u / \sigma^2`, with the fixed effects and
+    :math:`\sigma^2` profiled out. It lets one ask whether another program's
+    estimates are a better or worse optimum than the book's.
+
+    Parameters
+    ----------
+    y, X, Z, groups : array_like
+        As for :func:`fit_reml`.
+    relative_cov : array_like, shape (q, q)
+        :math:`\Psi`, symmetric and positive definite: the random-effects
+        covariance divided by the residual variance.
+    reml : bool, default True
+        Restricted (``True``) or full maximum likelihood.
+
+    Returns
+    -------
+    float
+        The log-likelihood (statsmodels' ``llf`` convention; lme4's REML
+        criterion or deviance is :math:`-2` times it).
+
+    Examples
+    --------
+    At the optimum it is the fit's own log-likelihood:
+
+    >>> import numpy as np
+    >>> y = np.array([-1.0, 0.0, 1.0, 1.0, 2.0, 3.0])
+    >>> X = np.ones((6, 1)); g = np.repeat([1, 2], 3)
+    >>> fit = fit_reml(y, X, X, g)
+    >>> psi = fit.cov_re / fit.scale
+    >>> round(profiled_loglike(y, X, X, g, psi), 6) == round(fit.loglike, 6)
+    True
+    """
+    y = np.asarray(y, dtype=float)
+    X = np.asarray(X, dtype=float)
+    Z = np.asarray(Z, dtype=float)
+    psi = np.asarray(relative_cov, dtype=float)
+    if psi.shape != (Z.shape[1], Z.shape[1]) or not np.allclose(psi, psi.T):
+        raise ValueError(
+            f"relative_cov must be a symmetric {Z.shape[1]} x {Z.shape[1]} matrix, got "
+            f"shape {psi.shape}"
+        )
+    try:
+        L = np.linalg.cholesky(psi)
+    except np.linalg.LinAlgError:
+        raise ValueError("relative_cov must be positive definite") from None
+    suff = _Sufficient(y, X, Z, np.asarray(groups), reml=reml)
+    with single_thread():
+        return float(-suff.evaluate(L[suff.tril]))

@@ -1,6 +1,6 @@
 """Practice: tools for a clinician's own session-by-session scores.
 
-- :mod:`book.practice.scales` -- session alliance questionnaires: range, SD, reliability, cut-off
+- :mod:`book.practice.scales` -- session questionnaires (alliance, BDI-II): range, SD, reliability
 - :mod:`book.practice.ruptures` -- rupture rules using only earlier sessions, scored against truth
 - :mod:`book.practice.session_file` -- reading a clinician's session file, accounting for every row
 """

@@ -229,7 +229,7 @@ def reliable_drop(
     >>> print(out.loc[2, "reason"])
     dropped 0.70 from session 2 (4.10 to 3.40), more than the reliable change 0.53
     """
-    scale = get_scale(scale)
+    scale = get_scale(scale, construct="alliance")
     sd = scale.sd if sd is None else sd
     reliability = scale.reliability if reliability is None else reliability
     if sd is None or reliability is None:
@@ -342,7 +342,7 @@ def below_own_mean(
     >>> print(out.loc[3, "reason"])
     3.50 is 6.0 SD below the mean of 3 earlier sessions (4.10, SD 0.10); alerts beyond 2 SD
     """
-    scale = get_scale(scale)
+    scale = get_scale(scale, construct="alliance")
     k = _check_number("k", k, low=0.0, low_open=True)
     min_sd = _check_number("min_sd", min_sd, low=0.0)
     if not isinstance(min_sessions, numbers.Integral) or isinstance(min_sessions, bool):
@@ -432,7 +432,7 @@ def below_cutoff(
     1        2   35.5   True          35.50 is below the cut-off 36.00
     2        3   36.0  False  36.00 is at or above the cut-off 36.00
     """
-    scale = get_scale(scale)
+    scale = get_scale(scale, construct="alliance")
     cutoff = scale.cutoff if cutoff is None else cutoff
     cutoff = _check_number("cutoff", cutoff)
     frame = _prepare(data, column, by, time, scale)
@@ -867,7 +867,7 @@ def plot_alerts(
     """
     from book.plots import COLORS
 
-    scale = get_scale(scale)
+    scale = get_scale(scale, construct="alliance")
     _check_alerts(alerts, by, time)
     if column not in alerts.columns:
         raise ValueError(f"column {column!r} not in alerts; it has {list(alerts.columns)}")

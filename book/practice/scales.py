@@ -1,4 +1,4 @@
-"""Session alliance questionnaires: their range, spread, reliability and cut-off.
+"""Session questionnaires: their range, spread, reliability and cut-off.
 
 A session monitor has to know the scale it reads: the range a valid score can
 take, and, for the rupture rules in :mod:`book.practice.ruptures`, the spread and
@@ -6,6 +6,10 @@ reliability that set a reliable change and the cut-off that marks a poor
 session. Each :class:`Scale` records those numbers with their source; a number
 without a checked source is ``None`` rather than a guess, and the rules then
 ask for it explicitly.
+
+Most scales here measure the alliance (higher is better). The BDI-II measures
+depressive symptoms (higher is worse); the session-file reader checks its
+scores, but the rupture rules, which look for drops in the alliance, refuse it.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ __all__ = ["SCALES", "Scale", "get_scale"]
 
 @dataclass(frozen=True)
 class Scale:
-    """An end-of-session alliance questionnaire.
+    """A session-by-session questionnaire: the alliance after a session, or symptoms before it.
 
     Attributes
     ----------
@@ -33,10 +37,19 @@ class Scale:
     reliability : float or None
         Internal consistency (Cronbach's alpha) of a session score; ``None``
         if the book has no checked value.
-    cutoff : float
-        A session score below this value counts as a poor session.
+    cutoff : float or None
+        An alliance score below this value counts as a poor session; ``None``
+        for a scale that does not measure the alliance.
     source : str
         Where the numbers come from, and which are design choices.
+    construct : str, default "alliance"
+        What the scale measures: ``"alliance"`` (higher is better) or
+        ``"depressive symptoms"`` (higher is worse).
+    column : str, default "alliance"
+        The book's column for scores on this scale: ``alliance`` in the
+        sessions table, ``bdi`` for the BDI-II.
+    whole : bool, default False
+        Scores are whole points (a sum of item ratings), so 12.5 is not a score.
     """
 
     name: str
@@ -45,12 +58,22 @@ class Scale:
     maximum: float
     sd: float | None
     reliability: float | None
-    cutoff: float
+    cutoff: float | None
     source: str
+    construct: str = "alliance"
+    column: str = "alliance"
+    whole: bool = False
 
     def contains(self, value: float) -> bool:
-        """Whether ``value`` is a possible score on this scale (ends included)."""
-        return self.minimum <= value <= self.maximum
+        """Whether ``value`` is a possible score on this scale (ends included, whole if need be).
+
+        Examples
+        --------
+        >>> get_scale("bdi-ii").contains(12), get_scale("bdi-ii").contains(12.5)
+        (True, False)
+        """
+        in_range = self.minimum <= value <= self.maximum
+        return in_range and (not self.whole or float(value).is_integer())
 
 
 #: The scales the book knows, by name.
@@ -82,10 +105,28 @@ SCALES: dict[str, Scale] = {
             "SD or reliability, so the reliable-change rule needs them given"
         ),
     ),
+    "bdi-ii": Scale(
+        name="bdi-ii",
+        label="BDI-II (sum of 21 items rated 0-3, 0-63; higher is more depressed)",
+        minimum=0.0,
+        maximum=63.0,
+        sd=None,
+        reliability=0.91,
+        cutoff=None,
+        source=(
+            "21 items rated 0-3 and summed, so 0-63 in whole points: Beck, Steer & Brown "
+            "1996, Manual for the Beck Depression Inventory-II; coefficient alpha .91 in "
+            "140 psychiatric outpatients: Beck, Steer, Ball & Ranieri 1996, Journal of "
+            "Personality Assessment 67(3), 588-597; no between-patient SD is recorded here"
+        ),
+        construct="depressive symptoms",
+        column="bdi",
+        whole=True,
+    ),
 }
 
 
-def get_scale(scale: str | Scale) -> Scale:
+def get_scale(scale: str | Scale, *, construct: str | None = None) -> Scale:
     """The :class:`Scale` named ``scale`` (or ``scale`` itself if it is one).
 
     Parameters
@@ -93,6 +134,8 @@ def get_scale(scale: str | Scale) -> Scale:
     scale : str or Scale
         A name in :data:`SCALES` (case and surrounding spaces ignored) or a
         :class:`Scale`.
+    construct : str, optional
+        What the scale must measure (e.g. ``"alliance"``); another one is refused.
 
     Returns
     -------
@@ -102,17 +145,28 @@ def get_scale(scale: str | Scale) -> Scale:
     --------
     >>> get_scale("WAI-SR").maximum
     5.0
-    >>> get_scale("bdi")
+    >>> get_scale("phq-9")
     Traceback (most recent call last):
     ...
-    ValueError: unknown scale 'bdi'; known scales are: 'wai-sr', 'srs'
+    ValueError: unknown scale 'phq-9'; known scales are: 'wai-sr', 'srs', 'bdi-ii'
+    >>> get_scale("bdi-ii", construct="alliance")
+    Traceback (most recent call last):
+    ...
+    ValueError: the bdi-ii scale measures depressive symptoms, not the alliance; \
+alliance scales are: 'wai-sr', 'srs'
     """
-    if isinstance(scale, Scale):
-        return scale
-    if not isinstance(scale, str):
-        raise TypeError(f"scale must be a name such as 'wai-sr', got {type(scale).__name__}")
-    key = scale.strip().lower()
-    if key not in SCALES:
-        known = ", ".join(repr(k) for k in SCALES)
-        raise ValueError(f"unknown scale {scale!r}; known scales are: {known}")
-    return SCALES[key]
+    if not isinstance(scale, Scale):
+        if not isinstance(scale, str):
+            raise TypeError(f"scale must be a name such as 'wai-sr', got {type(scale).__name__}")
+        key = scale.strip().lower()
+        if key not in SCALES:
+            known = ", ".join(repr(k) for k in SCALES)
+            raise ValueError(f"unknown scale {scale!r}; known scales are: {known}")
+        scale = SCALES[key]
+    if construct is not None and scale.construct != construct:
+        fitting = ", ".join(repr(k) for k, s in SCALES.items() if s.construct == construct)
+        raise ValueError(
+            f"the {scale.name} scale measures {scale.construct}, not the {construct}; "
+            f"{construct} scales are: {fitting}"
+        )
+    return scale

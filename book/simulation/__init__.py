@@ -7,6 +7,7 @@ researcher would have, apart from the ground truth that generated them.
 - :mod:`book.simulation.parameters` -- :class:`SimulationParameters`, :func:`describe_parameters`
 - :mod:`book.simulation.engine` -- :func:`simulate`, :func:`true_effects`, :data:`CANONICAL_SEED`
 - :mod:`book.simulation.study` -- :class:`Study` (observed tables) and :class:`Truth`
+- :mod:`book.simulation.worlds` -- named worlds (presets) that referee the estimators, :func:`world`
 - :mod:`book.simulation.describe` -- first summaries: attendance, missing data, ruptures
 - :mod:`book.simulation.experiment` -- in-silico experiments: the same patients under two conditions
 """
@@ -28,6 +29,7 @@ from book.simulation.experiment import (
 )
 from book.simulation.parameters import SimulationParameters, describe_parameters
 from book.simulation.study import WAI_ITEMS, WAI_SUBSCALES, Study, Truth
+from book.simulation.worlds import WORLDS, describe_worlds, world
 
 __all__ = [
     "CANONICAL_SEED",
@@ -36,8 +38,10 @@ __all__ = [
     "Truth",
     "WAI_ITEMS",
     "WAI_SUBSCALES",
+    "WORLDS",
     "check_same_patients",
     "describe_parameters",
+    "describe_worlds",
     "effect_by_group",
     "example_patients",
     "feedback_parameters",
@@ -49,4 +53,5 @@ __all__ = [
     "simulate_training_trials",
     "training_trial",
     "true_effects",
+    "world",
 ]

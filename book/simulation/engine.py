@@ -8,32 +8,46 @@ For patient :math:`i` the latent alliance after session :math:`t` is
 
 .. math::
 
-    A_{it} = \tau_i + \delta (t - 1) + \sigma_A a_{it} + r_{it},
+    A_{it} = \tau_i + (\delta + g_i)(t - 1) + \sigma_A a_{it} + r_{it},
 
 the trait-like level :math:`\tau_i` (the capacity at the outset), a common
-trend :math:`\delta`, a state-like fluctuation :math:`a_{it}` (standardized)
-and the drop :math:`r_{it}` left by ruptures. The latent symptoms before
-session :math:`t` are
+trend :math:`\delta`, the patient's own growth :math:`g_i` around it (SD
+``alliance_growth_sd``; 0 by default), a state-like fluctuation :math:`a_{it}`
+(standardized) and the drop :math:`r_{it}` left by ruptures. The latent
+symptoms before session :math:`t` are
 
 .. math::
 
     S_{it} = \mu_i + \lambda_i t + \sigma_S s_{it},
 
 a patient trajectory (intake level :math:`\mu_i`, slope :math:`\lambda_i`,
-steeper for higher :math:`\tau_i`) and a fluctuation :math:`s_{it}`. The
-fluctuations follow a within-patient cross-lagged process,
+steeper for higher :math:`\tau_i` and, if ``growth_to_symptom_slope``
+:math:`\kappa \ne 0`, for faster alliance growth: :math:`\lambda_i` contains
+:math:`\kappa g_i`) and a fluctuation :math:`s_{it}`. The fluctuations follow
+a within-patient cross-lagged process,
 
 .. math::
 
-    a_{it} &= \rho_A a_{i,t-1} + \gamma s_{i,t-1} + u_{it} \\
-    s_{it} &= \rho_S s_{i,t-1} + \beta_i (a_{i,t-1} + r_{i,t-1}/\sigma_A) + v_{it},
+    s_{it} &= \rho_S s_{i,t-1} + \beta_i (a_{i,t-1} + r_{i,t-1}/\sigma_A) + v_{it} \\
+    a_{it} &= \rho_A a_{i,t-1} + \gamma s_{i,t-1} + \gamma_0 s_{it} + u_{it},
 
 so the alliance after one session moves the symptoms reported before the next
-(:math:`\beta_i`, stronger with more interpersonal problems) and symptoms move
-the alliance a session later (:math:`\gamma`). Innovation variances are solved
-per patient so that, without ruptures, :math:`a` and :math:`s` have unit
-stationary variance: ``state_sd`` and ``symptom_state_sd`` are exactly the
-within-patient SDs.
+(:math:`\beta_i`, stronger with more interpersonal problems), symptoms move
+the alliance a session later (:math:`\gamma`) and, if
+``symptoms_to_alliance_same_session`` :math:`\gamma_0 \ne 0`, also the alliance
+rated after the same session. Innovation variances are solved per patient so
+that, without ruptures, :math:`a` and :math:`s` have unit stationary variance:
+``state_sd`` and ``symptom_state_sd`` are exactly the within-patient SDs of the
+state-like parts, whatever :math:`\gamma_0`
+(:meth:`SimulationParameters.state_transition` gives the implied VAR(1)).
+
+Observed scores: WAI-SR items are the latent alliance plus item noise, rounded
+to 1..5; a BDI-II score is :math:`S_{it} + e_{it}` rounded to whole points in
+0..63, with measurement error :math:`e_{it}` of SD ``symptom_error_sd`` (0 by
+default). Patients drop out after a session with a chance that depends on
+nothing, on the symptom change they last reported, or on the true change in
+the following week (``dropout_mechanism``: completely at random, at random, not
+at random).
 
 All parameters are in :class:`book.simulation.parameters.SimulationParameters`.
 """
@@ -64,7 +78,18 @@ CANONICAL_SEED = 2022
 
 # independent random streams, so that changing one part of the model leaves
 # the draws of the others unchanged
-_STREAMS = ("therapists", "baseline", "dynamics", "ruptures", "items", "missing")
+# unchanged (``SeedSequence.spawn`` children depend only on their position): new
+# streams are appended at the end
+_STREAMS = (
+    "therapists",
+    "baseline",
+    "dynamics",
+    "ruptures",
+    "items",
+    "missing",
+    "growth",
+    "symptom_error",
+)
 
 
 def simulate(params: SimulationParameters | None = None, *, seed: int) -> Study:
@@ -114,6 +139,10 @@ class SimulatedArrays:
         Its seed.
     therapists, people, ruptures, states, latent, attendance : dict of numpy.ndarray
         The pieces of the data-generating process, by name (see the module notes).
+        ``latent["symptom_error"]`` holds the BDI-II measurement errors (intake
+        and sessions), ``attendance["hazard"]`` and ``attendance["signal"]`` the
+        chance of dropping out after each session and the symptom worsening it
+        responded to.
     items : numpy.ndarray of int8, shape (patients, sessions, 12)
         WAI-SR item responses 1..5, before missing questionnaires are masked.
     """
@@ -144,7 +173,8 @@ class SimulatedArrays:
         Returns
         -------
         dict
-            ``bdi`` (BDI-II before each session, whole points 0..63),
+            ``bdi`` (BDI-II before each session: true symptoms plus measurement
+            error, whole points 0..63, exactly as in :func:`simulate`),
             ``alliance`` (WAI-SR mean of the 12 items after each session), both of
             shape ``(patients, sessions)``; ``iip`` (IIP-32 at intake, shape
             ``(patients,)``).
@@ -157,7 +187,7 @@ class SimulatedArrays:
         """
         p = self.params
         attended = self.attended
-        bdi = _bdi_scores(self.latent["symptoms"][:, 1:])
+        bdi = _observed_symptoms(self.latent)[:, 1:]
         bdi[~attended | self.attendance["miss_bdi"]] = np.nan
         alliance = np.add.reduce(self.items, axis=2, dtype=np.int16) / 12.0
         alliance[~attended | self.attendance["miss_alliance"]] = np.nan
@@ -199,11 +229,13 @@ def simulate_arrays(params: SimulationParameters | None = None, *, seed: int) ->
     rng = {name: np.random.default_rng(s) for name, s in zip(_STREAMS, streams, strict=True)}
 
     therapists = _therapists(params, rng["therapists"])
-    people = _patients(params, therapists, rng["baseline"])
+    growth = _alliance_growth(params, rng["growth"])
+    people = _patients(params, therapists, growth, rng["baseline"])
     ruptures = _ruptures(params, people, therapists, rng["ruptures"])
     states = _dynamics(params, people, ruptures["drop"], rng["dynamics"])
     latent = _latent_scores(params, people, states, ruptures["drop"])
-    attendance = _attendance(params, len(people["iip_z"]), rng["missing"])
+    latent["symptom_error"] = _symptom_errors(params, rng["symptom_error"])
+    attendance = _attendance(params, latent, rng["missing"])
     items = _wai_items(params, latent["alliance"], rng["items"])
     return SimulatedArrays(
         params=params,
@@ -250,8 +282,17 @@ def _check_params(params) -> SimulationParameters:
 
 
 def _bdi_scores(symptoms: np.ndarray) -> np.ndarray:
-    """Latent symptoms as BDI-II scores: whole points, 0 to 63."""
+    """Symptoms as BDI-II scores: whole points, 0 to 63."""
     return np.clip(np.rint(symptoms), 0, 63)
+
+
+def _observed_symptoms(latent: dict) -> np.ndarray:
+    """The BDI-II score the patient would report: true symptoms plus measurement error.
+
+    Shape ``(patients, sessions + 1)``: intake, then before each session, whether or
+    not the questionnaire is missing. The one place observed symptoms are made.
+    """
+    return _bdi_scores(latent["symptoms"] + latent["symptom_error"])
 
 
 def _iip_scores(p: SimulationParameters, iip_z: np.ndarray) -> np.ndarray:
@@ -312,7 +353,16 @@ def _therapists(p: SimulationParameters, rng: np.random.Generator) -> dict:
     return {"trained": trained, "effect_z": effect_z}
 
 
-def _patients(p: SimulationParameters, therapists: dict, rng: np.random.Generator) -> dict:
+def _alliance_growth(p: SimulationParameters, rng: np.random.Generator) -> np.ndarray:
+    """Each patient's own alliance growth around the common trend (WAI-SR points per session)."""
+    if p.alliance_growth_sd == 0:
+        return np.zeros(p.n_patients)  # no draws needed: the other streams never see this one
+    return p.alliance_growth_sd * rng.standard_normal(p.n_patients)
+
+
+def _patients(
+    p: SimulationParameters, therapists: dict, growth: np.ndarray, rng: np.random.Generator
+) -> dict:
     n = p.n_patients
     therapist = np.repeat(np.arange(p.n_therapists), p.patients_per_therapist)
     z = rng.standard_normal((n, 4)) @ np.linalg.cholesky(p.baseline_correlation()).T
@@ -326,8 +376,12 @@ def _patients(p: SimulationParameters, therapists: dict, rng: np.random.Generato
         + np.sqrt(p.therapist_share) * therapists["effect_z"][therapist]
         + unique * rng.standard_normal(n)
     )
-    r = p.r_trait_improvement
-    improvement_z = r * trait_z + np.sqrt(1.0 - r**2) * rng.standard_normal(n)
+    # the symptom slope: trait-related improvement, the growth's effect, and other
+    # causes, scaled so that its SD stays symptom_slope_sd and its correlation with
+    # the trait r_trait_improvement whatever the growth effect
+    r, w = p.r_trait_improvement, p.growth_improvement_correlation()
+    improvement_z = r * trait_z + np.sqrt(1.0 - r**2 - w**2) * rng.standard_normal(n)
+    from_growth = p.growth_to_symptom_slope * growth + 0.0  # + 0.0: no negative zeros
     beta = (
         p.alliance_to_symptoms
         + p.alliance_to_symptoms_iip * z[:, 0]
@@ -344,7 +398,9 @@ def _patients(p: SimulationParameters, therapists: dict, rng: np.random.Generato
         * np.sqrt(p.therapist_share)
         * therapists["effect_z"][therapist],
         "intercept": p.bdi_mean + p.bdi_sd * z[:, 3],
-        "slope": p.symptom_slope_mean - p.symptom_slope_sd * improvement_z,
+        "slope": p.symptom_slope_mean - p.symptom_slope_sd * improvement_z + from_growth,
+        "slope_from_growth": from_growth,
+        "growth": growth,
         "beta_std": beta,
     }
 
@@ -393,26 +449,39 @@ def _ruptures(p, people: dict, therapists: dict, rng: np.random.Generator) -> di
 def _innovation_variances(p: SimulationParameters, beta: np.ndarray):
     """Per-patient innovation variances giving unit stationary variances.
 
-    For the VAR(1) ``x_t = Phi x_{t-1} + e_t`` with diagonal innovation
-    covariance ``Q``, ``vec(Sigma) = (I - Phi kron Phi)^{-1} vec(Q)``; the two
-    diagonal elements of Sigma are linear in the two innovation variances.
+    The state-like parts follow the VAR(1) ``x_t = Phi x_{t-1} + e_t``
+    (:meth:`SimulationParameters.state_transition`), whose innovation covariance
+    comes from the structural innovations ``u`` (alliance) and ``v`` (symptoms)
+    with variances ``q_a`` and ``q_s``: ``e = (u + g0 v, v)``, so
+    ``Q = q_a [[1, 0], [0, 0]] + q_s [[g0^2, g0], [g0, 1]]`` with ``g0`` the
+    within-session effect. ``vec(Sigma) = (I - Phi kron Phi)^{-1} vec(Q)``: the
+    two diagonal elements of Sigma are linear in ``q_a`` and ``q_s``; setting
+    both to 1 gives the innovation variances.
     """
     n = beta.shape[0]
-    phi = np.empty((n, 2, 2))
-    phi[:, 0, 0], phi[:, 0, 1] = p.alliance_ar, p.symptoms_to_alliance
-    phi[:, 1, 0], phi[:, 1, 1] = beta, p.symptom_ar
+    phi = p.state_transition(beta)
     kron = np.einsum("nij,nkl->nikjl", phi, phi).reshape(n, 4, 4)
     m = np.linalg.inv(np.eye(4)[None] - kron)
-    # vec index: (0,0)->0, (0,1)->1, (1,0)->2, (1,1)->3
-    a = np.stack([m[:, [0, 3]][:, :, 0], m[:, [0, 3]][:, :, 3]], axis=2)
+    # vec index: (0,0)->0, (0,1)->1, (1,0)->2, (1,1)->3; a row of m times vec(Q)
+    # is m[., 0] q_a + (m[., 3] + g0 (m[., 1] + m[., 2]) + g0^2 m[., 0]) q_s
+    g0 = p.symptoms_to_alliance_same_session
+
+    def per_q_s(row):
+        coef = m[:, row, 3]
+        if g0:
+            coef = coef + g0 * (m[:, row, 1] + m[:, row, 2]) + g0**2 * m[:, row, 0]
+        return coef
+
+    # rows: the stationary variances of a and s; columns: per unit of q_a and of q_s
+    a = np.stack([m[:, 0, 0], per_q_s(0), m[:, 3, 0], per_q_s(3)], axis=1).reshape(n, 2, 2)
     q = np.linalg.solve(a, np.ones((n, 2, 1)))[..., 0]
     if (q <= 0).any():
         raise ValueError(
             "these cross-lagged effects leave no room for random innovations "
-            "(alliance_to_symptoms, symptoms_to_alliance, alliance_ar, symptom_ar); "
-            "make them smaller in size"
+            "(alliance_to_symptoms, symptoms_to_alliance, symptoms_to_alliance_same_session, "
+            "alliance_ar, symptom_ar); make them smaller in size"
         )
-    cov01 = m[:, 1, 0] * q[:, 0] + m[:, 1, 3] * q[:, 1]
+    cov01 = m[:, 1, 0] * q[:, 0] + per_q_s(1) * q[:, 1]
     return phi, q, cov01
 
 
@@ -432,9 +501,12 @@ def _dynamics(p, people: dict, drop: np.ndarray, rng: np.random.Generator) -> di
     drop_std = np.zeros((T + 1, n))
     drop_std[1:] = (drop / p.state_sd).T if p.state_sd > 0 else 0.0
     beta = np.ascontiguousarray(phi[:, 1, 0])
+    g0 = p.symptoms_to_alliance_same_session
     for t in range(1, T + 1):
-        a[t] = p.alliance_ar * a[t - 1] + p.symptoms_to_alliance * s[t - 1] + shocks[t - 1, 0]
         s[t] = beta * (a[t - 1] + drop_std[t - 1]) + p.symptom_ar * s[t - 1] + shocks[t - 1, 1]
+        a[t] = p.alliance_ar * a[t - 1] + p.symptoms_to_alliance * s[t - 1] + shocks[t - 1, 0]
+        if g0:  # symptoms reported before session t act on the alliance rated after it
+            a[t] += g0 * s[t]
     return {"a": np.ascontiguousarray(a.T), "s": np.ascontiguousarray(s.T)}
 
 
@@ -442,20 +514,87 @@ def _latent_scores(p, people: dict, states: dict, drop: np.ndarray) -> dict:
     T = p.n_sessions
     t = np.arange(T + 1)
     trend = p.alliance_trend * (t[1:] - 1)
-    alliance = people["trait"][:, None] + trend[None, :] + p.state_sd * states["a"][:, 1:] + drop
+    growth = people["growth"][:, None] * (t[None, 1:] - 1)
+    alliance = (
+        people["trait"][:, None] + trend[None, :] + growth + p.state_sd * states["a"][:, 1:] + drop
+    )
     trajectory = people["intercept"][:, None] + people["slope"][:, None] * t[None, :]
     symptoms = trajectory + p.symptom_state_sd * states["s"]
-    return {"alliance": alliance, "trend": trend, "trajectory": trajectory, "symptoms": symptoms}
+    return {
+        "alliance": alliance,
+        "trend": trend,
+        "growth": growth,
+        "trajectory": trajectory,
+        "symptoms": symptoms,
+    }
 
 
-def _attendance(p, n: int, rng: np.random.Generator) -> dict:
+def _symptom_errors(p: SimulationParameters, rng: np.random.Generator) -> np.ndarray:
+    """Measurement error of every BDI-II score, intake and sessions: (patients, sessions + 1)."""
+    shape = (p.n_patients, p.n_sessions + 1)
+    if p.symptom_error_sd == 0:
+        return np.zeros(shape)  # no draws needed: the other streams never see this one
+    return p.symptom_error_sd * rng.standard_normal(shape)
+
+
+def _attendance(p, latent: dict, rng: np.random.Generator) -> dict:
     """Last session attended (dropout) and missing questionnaires."""
-    T = p.n_sessions
-    stops = rng.random((n, T - 1)) < p.dropout_hazard  # stop after session 1..T-1
-    last = np.where(stops.any(axis=1), stops.argmax(axis=1) + 1, T)
+    n, T = p.n_patients, p.n_sessions
+    u = rng.random((n, T - 1))  # stop after session 1..T-1 if u < hazard
     miss_alliance = rng.random((n, T)) < p.missing_alliance
     miss_bdi = rng.random((n, T)) < p.missing_symptoms
-    return {"last": last, "miss_alliance": miss_alliance, "miss_bdi": miss_bdi}
+    signal, hazard = _dropout_hazard(p, latent, miss_bdi)
+    stops = u < hazard
+    last = np.where(stops.any(axis=1), stops.argmax(axis=1) + 1, T)
+    return {
+        "last": last,
+        "miss_alliance": miss_alliance,
+        "miss_bdi": miss_bdi,
+        "hazard": np.broadcast_to(hazard, (n, T - 1)),
+        "signal": signal,
+    }
+
+
+def _dropout_hazard(p, latent: dict, miss_bdi: np.ndarray):
+    """The chance of leaving after sessions 1..T-1, and the worsening it responds to.
+
+    A logistic model in the form of Diggle & Kenward (1994): ``logit h_it =
+    logit(dropout_hazard) + log(dropout_worsening_odds_ratio) * w_it``, with the
+    worsening ``w_it`` in BDI-II points per week beyond the average course
+    (``symptom_slope_mean``):
+
+    - ``"mcar"``: no worsening is seen (``w`` is empty, ``h`` constant);
+    - ``"mar"``: the change per week between the two most recent BDI-II reports up
+      to session ``t`` (intake included), as reported: a function of observed data;
+    - ``"mnar"``: the true change from session ``t`` to ``t + 1``, which the patient
+      who leaves never reports.
+    """
+    n, T = miss_bdi.shape
+    if p.dropout_mechanism == "mcar":
+        return np.full((n, T - 1), np.nan), p.dropout_hazard
+    if p.dropout_mechanism == "mnar":
+        true = latent["symptoms"]
+        change = true[:, 2:] - true[:, 1:-1]  # from session t to t + 1, t = 1..T-1
+    else:
+        scores = _observed_symptoms(latent)
+        change = np.empty((n, T - 1))
+        last, last_t = scores[:, 0], np.zeros(n)  # the intake is always reported
+        prev, prev_t = np.full(n, np.nan), np.full(n, np.nan)
+        for t in range(1, T):
+            seen = ~miss_bdi[:, t - 1]
+            prev = np.where(seen, last, prev)
+            prev_t = np.where(seen, last_t, prev_t)
+            last = np.where(seen, scores[:, t], last)
+            last_t = np.where(seen, t, last_t)
+            change[:, t - 1] = (last - prev) / (last_t - prev_t)
+    signal = change - p.symptom_slope_mean
+    h0 = p.dropout_hazard
+    if h0 in (0.0, 1.0):
+        return signal, h0
+    logit = np.log(h0 / (1 - h0)) + np.log(p.dropout_worsening_odds_ratio) * signal
+    # before a patient's first report there is no change to react to: the base hazard
+    logit = np.where(np.isnan(logit), np.log(h0 / (1 - h0)), logit)
+    return signal, 1.0 / (1.0 + np.exp(-logit))
 
 
 def _wai_items(p, alliance: np.ndarray, rng: np.random.Generator) -> np.ndarray:
@@ -505,7 +644,7 @@ def _assemble(arrays: SimulatedArrays) -> Study:
     def _scale(z, mean, sd, lo, hi, decimals):
         return np.clip(np.round(mean + sd * z, decimals), lo, hi)
 
-    intake = latent["symptoms"][:, 0]
+    scores = _observed_symptoms(latent)
     patients_df = pd.DataFrame(
         {
             "patient_id": patient_id,
@@ -517,7 +656,7 @@ def _assemble(arrays: SimulatedArrays) -> Study:
             "self_esteem": _scale(
                 people["self_esteem_z"], p.self_esteem_mean, p.self_esteem_sd, 10, 40, 0
             ).astype(np.int64),
-            "bdi_intake": np.clip(np.rint(intake), 0, 63).astype(np.int64),
+            "bdi_intake": scores[:, 0].astype(np.int64),
             "sessions_attended": last,
             "dropped_out": last < T,
         }
@@ -529,7 +668,7 @@ def _assemble(arrays: SimulatedArrays) -> Study:
     attended = session <= np.repeat(last, T)
 
     # keep the attended sessions; missing questionnaires become masked (empty) values
-    bdi = _bdi_scores(latent["symptoms"][:, 1:]).reshape(-1)[attended]
+    bdi = scores[:, 1:].reshape(-1)[attended]
     bdi_missing = attendance["miss_bdi"].reshape(-1)[attended]
     items_kept = items.reshape(n * T, 12)[attended]
     alliance_missing = attendance["miss_alliance"].reshape(-1)[attended]
@@ -565,8 +704,16 @@ def _assemble(arrays: SimulatedArrays) -> Study:
             "rupture_prob": ruptures["prob"],
             "n_ruptures": ruptures["occurs"].sum(axis=1),
             "last_session": last,
+            "alliance_growth": people["growth"],
+            "symptom_slope_from_growth": people["slope_from_growth"],
+            "bdi_intake_error": latent["symptom_error"][:, 0],
         }
     )
+    # the chance of leaving after each session, 0 after the last planned one
+    hazard = np.zeros((n, T))
+    hazard[:, :-1] = attendance["hazard"]
+    signal = np.full((n, T), np.nan)
+    signal[:, :-1] = attendance["signal"]
     truth_sessions = pd.DataFrame(
         {
             "patient_id": pid,
@@ -580,6 +727,10 @@ def _assemble(arrays: SimulatedArrays) -> Study:
             "symptoms_latent": latent["symptoms"][:, 1:].reshape(-1),
             "symptoms_trajectory": latent["trajectory"][:, 1:].reshape(-1),
             "symptoms_state": (p.symptom_state_sd * states["s"][:, 1:]).reshape(-1),
+            "alliance_growth": latent["growth"].reshape(-1),
+            "symptoms_error": latent["symptom_error"][:, 1:].reshape(-1),
+            "dropout_hazard": hazard.reshape(-1),
+            "dropout_signal": signal.reshape(-1),
         }
     )
     r_pat, r_ses = np.nonzero(ruptures["occurs"])

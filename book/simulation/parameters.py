@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["SimulationParameters", "describe_parameters"]
+__all__ = ["DROPOUT_MECHANISMS", "SimulationParameters", "describe_parameters"]
 
 # What a field may hold. Each kind maps to a test and a sentence for errors.
 _ALLOWED = {
@@ -36,6 +36,18 @@ _ALLOWED = {
     "rosenberg": (lambda v: 10.0 <= v <= 40.0, "a number in [10, 40] (the Rosenberg range)"),
     "bdi": (lambda v: 0.0 <= v <= 63.0, "a number in [0, 63] (the BDI-II range)"),
 }
+
+#: The dropout mechanisms (Rubin 1976), by the value ``dropout_mechanism`` takes.
+DROPOUT_MECHANISMS: dict[str, str] = {
+    "mcar": "completely at random: the same chance of leaving after every session",
+    "mar": "at random: the chance of leaving depends on the symptom change the patient "
+    "last reported (observed)",
+    "mnar": "not at random: the chance of leaving depends on how the symptoms truly change "
+    "in the following week, which is never reported",
+}
+
+# fields whose value is a name from a fixed list, not a number
+_CHOICES = {"dropout mechanism": DROPOUT_MECHANISMS}
 
 
 def _param(default, *, unit: str, allowed: str, source: str, doc: str):
@@ -268,6 +280,14 @@ class SimulationParameters:
         source="design choice (to make detrending matter)",
         doc="average growth of the alliance over treatment",
     )
+    alliance_growth_sd: float = _param(
+        0.0,
+        unit="WAI-SR points per session",
+        allowed="sd",
+        source="design choice: 0, so every patient's alliance rises by the common trend "
+        "alone; a positive value lets each patient's alliance grow at a rate of their own",
+        doc="SD between patients of their own alliance growth around the common trend",
+    )
 
     # --- state-like alliance ------------------------------------------------
     state_sd: float = _param(
@@ -307,6 +327,15 @@ class SimulationParameters:
         allowed="correlation",
         source="alliance-outcome r = .278 (Fluckiger et al. 2018)",
         doc="correlation of trait-like alliance with the rate of improvement",
+    )
+    growth_to_symptom_slope: float = _param(
+        0.0,
+        unit="BDI-II points per session per WAI-SR point per session",
+        allowed="real",
+        source="design choice: 0, so a patient's alliance growth does not change how fast "
+        "their symptoms fall; the spread of improvement (symptom_slope_sd) is the same "
+        "whatever this effect",
+        doc="effect of a patient's own alliance growth on their rate of symptom change",
     )
     symptom_state_sd: float = _param(
         4.0,
@@ -352,6 +381,14 @@ class SimulationParameters:
         source="Falkenstrom et al. 2013; Fluckiger et al. 2020",
         doc="effect of symptoms before session t on alliance after session t+1",
     )
+    symptoms_to_alliance_same_session: float = _param(
+        0.0,
+        unit="within-patient SD of alliance per SD of symptoms",
+        allowed="real",
+        source="design choice: 0, so symptoms act on the alliance only from one session "
+        "to the next, not within the hour between the questionnaire and the session",
+        doc="effect of symptoms before session t on alliance after the same session t",
+    )
 
     # --- measurement ----------------------------------------------------------
     item_error_sd: float = _param(
@@ -367,6 +404,17 @@ class SimulationParameters:
         allowed="sd",
         source="design choice",
         doc="SD of a patient's stable goal/task/bond profile around the total",
+    )
+    symptom_error_sd: float = _param(
+        0.0,
+        unit="BDI-II points",
+        allowed="sd",
+        source="design choice: 0, so a BDI-II score is the true symptom level rounded to "
+        "whole points. The BDI-II's coefficient alpha of .91 among 140 psychiatric "
+        "outpatients (Beck, Steer, Ball & Ranieri 1996) implies a standard error of "
+        "measurement of 0.3 SD of the scores: 2.4 to 3 points at the SDs of 8 to 10 found "
+        "among outpatients in a major depressive episode (Steer, Brown, Beck & Sanderson 2001)",
+        doc="SD of the measurement error of each BDI-II score around the true symptoms",
     )
 
     # --- ruptures and repair ---------------------------------------------------
@@ -447,7 +495,25 @@ class SimulationParameters:
         unit="probability per session",
         allowed="probability",
         source="design choice (some early dropout)",
-        doc="chance a patient stops after any session before the last",
+        doc="chance a patient stops after any session before the last (if their symptoms "
+        "change as on average)",
+    )
+    dropout_mechanism: str = _param(
+        "mcar",
+        unit="mechanism",
+        allowed="dropout mechanism",
+        source="the three mechanisms of Rubin 1976; which one holds is a design choice",
+        doc="what the chance of dropping out depends on: 'mcar' (nothing), 'mar' (the "
+        "symptom change last reported) or 'mnar' (the true symptom change in the following "
+        "week, never reported)",
+    )
+    dropout_worsening_odds_ratio: float = _param(
+        1.0,
+        unit="odds ratio per BDI-II point",
+        allowed="positive",
+        source="logistic dropout model of Diggle & Kenward 1994; its size is a design choice",
+        doc="how much more likely leaving is per BDI-II point that symptoms worsen more than "
+        "on average (1 with 'mcar')",
     )
 
     def __post_init__(self):
@@ -499,6 +565,108 @@ class SimulationParameters:
         target = np.array([self.r_trait_iip, self.r_trait_avoidance, self.r_trait_self_esteem])
         return np.linalg.solve(self.baseline_correlation()[:3, :3], target)
 
+    def state_transition(self, alliance_effect=None) -> np.ndarray:
+        r"""The lagged coefficients of the standardized state-like parts, session to session.
+
+        The state-like alliance :math:`a_t` and symptoms :math:`s_t` follow
+
+        .. math::
+
+            s_t &= \rho_S s_{t-1} + \beta a_{t-1} + v_t \\
+            a_t &= \rho_A a_{t-1} + \gamma s_{t-1} + \gamma_0 s_t + u_t,
+
+        where :math:`\gamma_0` (``symptoms_to_alliance_same_session``) acts within
+        the session. Substituting :math:`s_t` gives a VAR(1),
+        :math:`(a_t, s_t)' = \Phi (a_{t-1}, s_{t-1})' + e_t`, with
+
+        .. math::
+
+            \Phi = \begin{pmatrix} \rho_A + \gamma_0\beta & \gamma + \gamma_0\rho_S \\
+                                    \beta & \rho_S \end{pmatrix}.
+
+        :math:`\Phi` is what a model of lagged values alone (such as the
+        RI-CLPM) estimates; with :math:`\gamma_0 = 0` it holds the structural
+        effects themselves.
+
+        Parameters
+        ----------
+        alliance_effect : float or array_like, optional
+            A patient's standardized alliance effect :math:`\beta`; the
+            average ``alliance_to_symptoms`` when omitted.
+
+        Returns
+        -------
+        numpy.ndarray
+            :math:`\Phi`, of shape ``(2, 2)`` or ``(n, 2, 2)`` for ``n`` effects
+            (order: alliance, symptoms).
+
+        Examples
+        --------
+        >>> SimulationParameters().state_transition().round(3).tolist()
+        [[0.3, -0.08], [-0.15, 0.3]]
+        >>> p = SimulationParameters(symptoms_to_alliance_same_session=-0.2)
+        >>> p.state_transition().round(3).tolist()
+        [[0.33, -0.14], [-0.15, 0.3]]
+        """
+        beta = np.asarray(
+            self.alliance_to_symptoms if alliance_effect is None else alliance_effect, float
+        )
+        g0 = self.symptoms_to_alliance_same_session
+        phi = np.empty(beta.shape + (2, 2))
+        phi[..., 0, 0] = self.alliance_ar + g0 * beta
+        phi[..., 0, 1] = self.symptoms_to_alliance + g0 * self.symptom_ar
+        phi[..., 1, 0] = beta
+        phi[..., 1, 1] = self.symptom_ar
+        return phi
+
+    def growth_improvement_correlation(self) -> float:
+        """Correlation of a patient's own alliance growth with their symptom slope.
+
+        ``growth_to_symptom_slope * alliance_growth_sd / symptom_slope_sd``: the
+        growth takes this share (squared) of the differences between patients'
+        rates of improvement, which keep the SD ``symptom_slope_sd``.
+
+        Examples
+        --------
+        >>> p = SimulationParameters(alliance_growth_sd=0.03, growth_to_symptom_slope=-8.0)
+        >>> round(p.growth_improvement_correlation(), 3)
+        -0.4
+        """
+        effect = self.growth_to_symptom_slope * self.alliance_growth_sd
+        if effect == 0.0:
+            return 0.0
+        if self.symptom_slope_sd == 0.0:
+            return math.copysign(math.inf, effect)
+        return effect / self.symptom_slope_sd
+
+    def symptom_error_for_reliability(self, reliability: float) -> float:
+        r"""The ``symptom_error_sd`` at which intake BDI-II scores have this reliability.
+
+        Classical test theory: reliability is the true share of the observed
+        variance between patients, so the error SD is
+        :math:`\sigma_T \sqrt{(1 - \rho) / \rho}`, with :math:`\sigma_T^2` =
+        ``bdi_sd**2 + symptom_state_sd**2`` the variance of the true intake symptoms.
+
+        Parameters
+        ----------
+        reliability : float
+            A reliability in (0, 1], e.g. the BDI-II's coefficient alpha of .91
+            among psychiatric outpatients (Beck, Steer, Ball & Ranieri 1996).
+
+        Examples
+        --------
+        >>> round(SimulationParameters().symptom_error_for_reliability(0.91), 2)
+        2.81
+        """
+        if (
+            not isinstance(reliability, (int, float))
+            or isinstance(reliability, bool)
+            or not 0.0 < reliability <= 1.0
+        ):
+            raise ValueError(f"reliability must be a number in (0, 1], got {reliability!r}")
+        true_sd = math.hypot(self.bdi_sd, self.symptom_state_sd)
+        return true_sd * math.sqrt((1.0 - reliability) / reliability)
+
     def _check_joint(self):
         if np.linalg.eigvalsh(self.baseline_correlation()).min() <= 1e-9:
             raise ValueError(
@@ -521,18 +689,46 @@ class SimulationParameters:
         # patient: check the alliance effect at +-4 SD of IIP and of its spread
         spread = 4 * (abs(self.alliance_to_symptoms_iip) + self.alliance_to_symptoms_sd)
         for beta in (self.alliance_to_symptoms - spread, self.alliance_to_symptoms + spread):
-            phi = np.array([[self.alliance_ar, self.symptoms_to_alliance], [beta, self.symptom_ar]])
+            phi = self.state_transition(beta)
             if np.abs(np.linalg.eigvals(phi)).max() >= 0.99:
                 raise ValueError(
                     "alliance_ar, symptom_ar and the cross-lagged effects "
                     "(alliance_to_symptoms, alliance_to_symptoms_iip, alliance_to_symptoms_sd, "
-                    "symptoms_to_alliance) make the session-to-session dynamics explosive for "
-                    f"some patients (alliance effect {beta:.2f}); make them smaller in size"
+                    "symptoms_to_alliance, symptoms_to_alliance_same_session) make the "
+                    "session-to-session dynamics explosive for some patients "
+                    f"(alliance effect {beta:.2f}); make them smaller in size"
                 )
+        # the alliance growth's share of the differences in improvement, and the
+        # trait's, must leave room for other causes
+        growth_r = self.growth_improvement_correlation()
+        if growth_r**2 + self.r_trait_improvement**2 >= 1.0:
+            raise ValueError(
+                f"growth_to_symptom_slope = {self.growth_to_symptom_slope} with "
+                f"alliance_growth_sd = {self.alliance_growth_sd} is not allowed with "
+                f"symptom_slope_sd = {self.symptom_slope_sd} and r_trait_improvement = "
+                f"{self.r_trait_improvement}: growth and trait would explain "
+                f"{growth_r**2 + self.r_trait_improvement**2:.3f} of the differences in "
+                "improvement; the total must stay below 1 (make the growth effect smaller "
+                "or symptom_slope_sd larger)"
+            )
+        if self.dropout_mechanism == "mcar" and self.dropout_worsening_odds_ratio != 1.0:
+            raise ValueError(
+                f"dropout_worsening_odds_ratio = {self.dropout_worsening_odds_ratio} needs "
+                "dropout_mechanism = 'mar' or 'mnar': with 'mcar' (completely at random) the "
+                "chance of dropping out depends on nothing, so the odds ratio must be 1"
+            )
 
 
 def _check_field(f: dataclasses.Field, value) -> None:
     kind = f.metadata["allowed"]
+    if kind in _CHOICES:
+        if not isinstance(value, str) or value not in _CHOICES[kind]:
+            allowed = ", ".join(repr(k) for k in _CHOICES[kind])
+            raise ValueError(
+                f"{f.name} = {value!r} is not allowed: it must be one of {allowed} "
+                f"({f.metadata['doc']})"
+            )
+        return
     test, words = _ALLOWED[kind]
     is_number = isinstance(value, (int, float, np.integer, np.floating)) and not isinstance(
         value, bool

@@ -38,11 +38,15 @@ class Truth:
         One row per patient: standardized baseline measures, the trait-like
         alliance, the therapist's contribution to it, the true symptom
         trajectory (intercept and slope), the patient's true within-patient
-        alliance effect and rupture probability, and the last session attended.
+        alliance effect and rupture probability, the last session attended, the
+        patient's own alliance growth and the part of the symptom slope it
+        causes, and the measurement error of the intake BDI-II.
     sessions : pandas.DataFrame
         One row per patient and planned session (attended or not): the latent
-        alliance and its parts (trait, trend, state, rupture drop) and the
-        latent symptoms and their parts (trajectory, state).
+        alliance and its parts (trait, trend, own growth, state, rupture drop),
+        the latent symptoms and their parts (trajectory, state), the
+        measurement error of the BDI-II, and the chance of dropping out after
+        the session with the symptom worsening it responded to.
     ruptures : pandas.DataFrame
         One row per rupture: patient, session, depth and whether it was repaired.
     params : SimulationParameters

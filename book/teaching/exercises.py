@@ -116,13 +116,34 @@ def check(label: str, answer, *, study: Study | None = None) -> CheckResult:
     """
     if label not in EXERCISES:
         raise ValueError(f"unknown exercise {label!r}; checkable exercises: {sorted(EXERCISES)}")
-    if not isinstance(answer, numbers.Real) or isinstance(answer, bool):
-        raise TypeError(f"answer must be a number, got {type(answer).__name__}: {answer!r}")
+    number = _one_number(answer)
     exercise = EXERCISES[label]
     expected = float(exercise.compute(_study(study)))
-    ok = math.isfinite(answer) and abs(float(answer) - expected) <= exercise.tolerance
+    ok = math.isfinite(number) and abs(number - expected) <= exercise.tolerance
     message = "Correct." if ok else f"Not yet. Hint: {exercise.hint}"
     return CheckResult(label, ok, message)
+
+
+def _one_number(answer) -> float:
+    """The answer as a float: a number, or a NumPy number or 0-d array; anything else is refused.
+
+    An integer too large for a float is infinite, so never correct (not an error).
+    """
+    if getattr(answer, "ndim", None) == 0 and getattr(answer, "dtype", None) is not None:
+        if answer.dtype.kind in "iuf":  # a 0-d array, such as np.array(0.8) or x.sum()
+            answer = answer.item()
+    if isinstance(answer, numbers.Real) and not isinstance(answer, bool):
+        try:
+            return float(answer)
+        except OverflowError:
+            return math.inf
+    if hasattr(answer, "__len__") and not isinstance(answer, str) and getattr(answer, "ndim", 1):
+        raise TypeError(
+            f"answer must be one number, got a {type(answer).__name__} of {len(answer)} "
+            "value(s); pass the number itself, e.g. float(answer[0])"
+        )
+    shown = repr(answer) if len(repr(answer)) <= 60 else repr(answer)[:59] + "…"
+    raise TypeError(f"answer must be a number, got {type(answer).__name__}: {shown}")
 
 
 def answer_key(study: Study | None = None) -> pd.DataFrame:
@@ -373,3 +394,32 @@ def _moderation_power_400(seed: int) -> float:
 )
 def _design_moderation(study: Study) -> float:
     return _moderation_power_400(_seed(study))
+
+
+# --------------------------------------------------------------------------
+# chapter: Real data
+
+
+@functools.lru_cache(maxsize=1)
+def _state_anxiety_icc_two_days() -> float:
+    from book.datasets.real import anxiety_long
+    from book.estimation.decomposition import icc
+
+    anxiety = anxiety_long()
+    two_days = anxiety[anxiety["design"] == "two days, once a day"]
+    return float(icc(two_days, "state", by="person")["icc"].iloc[0])
+
+
+@_register(
+    "ex-rd-days-icc",
+    chapter="real_data",
+    question="What share of the variance of state anxiety lies between persons when the "
+    "scale is given once on each of two days?",
+    # The same real data for every student (the study is not used); icc is exact
+    # arithmetic, and the tolerance accepts the value rounded to two or three decimals.
+    tolerance=0.005,
+    hint="icc(..., 'state', by='person') on the rows of anxiety_long() whose design is "
+    "'two days, once a day'.",
+)
+def _rd_days_icc(study: Study) -> float:
+    return _state_anxiety_icc_two_days()

@@ -59,8 +59,10 @@ from __future__ import annotations
 import contextlib
 import io
 
+import numpy as np
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
+from PIL import Image
 
 __all__ = ["LIVE_HINT", "QuietUpdates", "figure_png", "new_figure"]
 
@@ -129,14 +131,21 @@ def new_figure(width: float = 7.0, height: float = 3.4) -> Figure:
     return fig
 
 
-def figure_png(fig: Figure) -> bytes:
+def figure_png(fig: Figure, *, drawn: bool = False) -> bytes:
     """The figure as PNG bytes, for an ``ipywidgets.Image``.
+
+    With ``drawn=True`` the canvas is encoded as it was last drawn (an explorer
+    that blits draws only what changed, then encodes); otherwise it is drawn first.
+    Fast compression: the PNG is shown once, not stored.
 
     Examples
     --------
     >>> figure_png(new_figure())[:8]
     b'\\x89PNG\\r\\n\\x1a\\n'
     """
+    if not drawn:
+        fig.canvas.draw()
+    rgb = np.asarray(fig.canvas.buffer_rgba())[..., :3]
     buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", dpi=96)
+    Image.fromarray(rgb).save(buffer, format="png", compress_level=1)
     return buffer.getvalue()

@@ -25,7 +25,6 @@ caption.
 from __future__ import annotations
 
 import html
-import io
 import textwrap
 
 import ipywidgets as widgets
@@ -33,9 +32,8 @@ import numpy as np
 import seaborn as sns
 from matplotlib.artist import Artist
 from matplotlib.axes import Axes
-from PIL import Image
 
-from book.widgets import QuietUpdates, new_figure
+from book.widgets import QuietUpdates, figure_png, new_figure
 
 __all__ = ["Explorer", "slider"]
 
@@ -169,10 +167,7 @@ class Explorer(QuietUpdates):
         for artist in self._animated:
             if artist.get_visible():
                 self.figure.draw_artist(artist)
-        rgb = np.asarray(canvas.buffer_rgba())[..., :3]
-        buffer = io.BytesIO()
-        Image.fromarray(rgb).save(buffer, format="png", compress_level=1)
-        return buffer.getvalue()
+        return figure_png(self.figure, drawn=True)
 
     def draw(self, axes) -> None:
         """Draw the current view on matplotlib axes (one ``Axes``, or one per panel).

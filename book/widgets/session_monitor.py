@@ -23,6 +23,7 @@ import html
 from dataclasses import replace
 
 import ipywidgets as widgets
+import numpy as np
 import pandas as pd
 
 from book.practice.ruptures import RULES, detect, plot_alerts
@@ -30,7 +31,17 @@ from book.practice.scales import SCALES, get_scale
 from book.practice.session_file import SessionFileError, read_sessions, scores_from_text
 from book.widgets import QuietUpdates, figure_png, new_figure
 
-__all__ = ["DEFAULT_SCORES", "TRY_THIS", "SessionMonitor", "session_monitor_explorer"]
+__all__ = [
+    "DEFAULT_SCORES",
+    "MAX_UPLOAD_BYTES",
+    "TRY_THIS",
+    "SessionMonitor",
+    "session_monitor_explorer",
+]
+
+#: The largest file the monitor reads (about 600,000 sessions); larger files are
+#: read in a notebook with :func:`book.practice.session_file.read_sessions`.
+MAX_UPLOAD_BYTES = 10_000_000
 
 #: A made-up patient with a V-shaped rupture at session 6 (patient A of
 #: ``data/examples/session_scores.csv``).
@@ -92,6 +103,12 @@ class SessionMonitor(QuietUpdates):
         The uploaded file as read, with its report.
     figure : matplotlib.figure.Figure
         The figure last drawn in the widget.
+
+    Notes
+    -----
+    No exception escapes a control's callback: a problem with the input, or
+    an unexpected error, becomes :attr:`message` and the view is cleared, so
+    it never shows the scores of an earlier input as if they were the new ones.
     """
 
     def __init__(
@@ -99,10 +116,15 @@ class SessionMonitor(QuietUpdates):
     ):
         if rule not in RULES:
             raise ValueError(f"unknown rule {rule!r}; choose one of {', '.join(map(repr, RULES))}")
-        scale = get_scale(scale)
+        scale = get_scale(scale, construct="alliance")
         self.file = None
         self._upload_bytes: bytes | None = None
         self._upload_name = ""
+        self._upload_error = ""  # why the upload cannot be read, before any parsing
+        self._callback_error = ""  # an unexpected error in a callback, shown by update()
+        self._read_key = None  # what the cached self.file was read with
+        self._view = None  # the live figure's artists, redrawn in place
+        self._view_key = None
         self.data = pd.DataFrame(columns=["patient_id", "session", "alliance"])
         self.alerts = pd.DataFrame()
         self.message = ""
@@ -127,9 +149,18 @@ class SessionMonitor(QuietUpdates):
             value=",",
             description="Separator",
         )
+        self.decimal = widgets.Dropdown(
+            options=[("point (4.5)", "."), ("comma (4,5)", ",")],
+            value=".",
+            description="Decimal",
+        )
         self.patient = widgets.Dropdown(options=[], description="Patient")
         self.scale = widgets.Dropdown(
-            options=[(s.label.split(";")[0] + ")", s.name) for s in SCALES.values()],
+            options=[
+                (s.label.split(";")[0] + ")", s.name)
+                for s in SCALES.values()
+                if s.construct == "alliance"
+            ],
             value=scale.name,
             description="Scale",
             layout=wide,
@@ -154,7 +185,7 @@ class SessionMonitor(QuietUpdates):
                 ),
                 self.source,
                 self.text,
-                widgets.HBox([self.upload, self.delimiter, self.patient]),
+                widgets.HBox([self.upload, self.delimiter, self.decimal, self.patient]),
                 self.scale,
                 self.rule,
                 self.threshold,
@@ -163,7 +194,14 @@ class SessionMonitor(QuietUpdates):
                 self.alert_list,
             ]
         )
-        for control in (self.source, self.text, self.delimiter, self.patient, self.threshold):
+        for control in (
+            self.source,
+            self.text,
+            self.delimiter,
+            self.decimal,
+            self.patient,
+            self.threshold,
+        ):
             control.observe(self._changed, names="value")
         self.scale.observe(self._rule_or_scale_changed, names="value")
         self.rule.observe(self._rule_or_scale_changed, names="value")
@@ -172,19 +210,50 @@ class SessionMonitor(QuietUpdates):
 
     # -- callbacks: each only prepares, then calls update() --------------------
     def _rule_or_scale_changed(self, change=None):
-        self._set_slider()
+        try:
+            self._set_slider()
+        except Exception as err:  # nothing escapes a callback: update() shows it
+            self._callback_error = f"unexpected error: {type(err).__name__}: {err}"
         self.update()
 
     def _uploaded(self, change=None):
-        if not self.upload.value:
+        try:
+            if not self.upload.value:
+                return
+            item = self.upload.value[0]
+            content, name = item["content"], str(item.get("name", "upload.csv"))
+        except Exception as err:  # a malformed upload value: say so, never raise
+            self._upload_bytes, self._upload_name = b"", "upload"
+            self._upload_error = f"the upload could not be read ({type(err).__name__}: {err})"
+            self._switch_to_file()
             return
-        item = self.upload.value[0]
-        self.load_file(bytes(item["content"]), name=item.get("name", "upload.csv"))
+        self.load_file(content, name=name)
 
     def load_file(self, content: bytes, name: str = "upload.csv") -> None:
-        """Use the CSV ``content`` (bytes) as the data source, as an upload does."""
-        self._upload_bytes = bytes(content)
-        self._upload_name = name
+        """Use the CSV ``content`` (bytes) as the data source, as an upload does.
+
+        A file larger than :data:`MAX_UPLOAD_BYTES` is refused with a message.
+        """
+        self._upload_name = str(name)
+        self._upload_error = ""
+        size = len(content) if isinstance(content, (bytes, bytearray, memoryview)) else None
+        if size is None:
+            self._upload_bytes = b""
+            self._upload_error = f"expected the file's bytes, got {type(content).__name__}"
+        elif size > MAX_UPLOAD_BYTES:
+            self._upload_bytes = b""
+            self._upload_error = (
+                f"the file is {size / 1e6:.1f} MB; the monitor reads files up to "
+                f"{MAX_UPLOAD_BYTES / 1e6:.0f} MB. Read a larger file in a notebook with "
+                "read_sessions(path) and show one patient at a time"
+            )
+        else:
+            self._upload_bytes = bytes(content)
+        self._switch_to_file()
+
+    def _switch_to_file(self) -> None:
+        """A new upload replaces everything read from the previous one, then the view updates."""
+        self.file, self._read_key = None, None
         with self._quiet():
             self.patient.options = []
             self.source.value = "file"
@@ -205,27 +274,55 @@ class SessionMonitor(QuietUpdates):
 
     # -- the plain method tests drive --------------------------------------------
     def update(self) -> None:
-        """Read the controls, apply the rule, redraw; problems go to ``message``."""
-        scale = get_scale(self.scale.value)
-        problems: list[str] = []
+        """Read the controls, apply the rule, redraw; problems go to ``message``.
+
+        It never raises: an unexpected error is shown as a message, with the
+        view cleared, because it runs inside the widget's callbacks.
+        """
+        problems: list[str] = [self._callback_error] if self._callback_error else []
+        self._callback_error = ""
         notes: list[str] = []
-        self.data = pd.DataFrame(
-            {
-                "patient_id": pd.Series(dtype="str"),
-                "session": pd.Series(dtype="int64"),
-                "alliance": pd.Series(dtype="float64"),
-            }
-        )
+        self.data = _no_sessions()
         self.alerts = pd.DataFrame()
+        try:
+            scale = get_scale(self.scale.value, construct="alliance")
+            self._compute(scale, problems, notes)
+        except Exception as err:  # the last line of defence of a callback
+            self.file, self._read_key = None, None
+            self.data, self.alerts = _no_sessions(), pd.DataFrame()
+            problems.append(f"unexpected error: {type(err).__name__}: {err}")
+        try:
+            # the figure first: when the status line shows a new setting, the figure of that
+            # setting is already there (a reader, or the browser test, can trust the text)
+            self._redraw()
+        except Exception as err:
+            self._view = self._view_key = None
+            self.image.value = b""
+            problems.append(f"the figure could not be drawn ({type(err).__name__}: {err})")
+        self.message = "; ".join(problems)
+        try:
+            self._show_status(problems, notes)
+            self._show_alert_list()
+        except Exception as err:
+            self.alert_list.value = ""
+            self.status.value = html.escape(f"{self.message}; unexpected error: {err}")
+
+    def _compute(self, scale, problems, notes) -> None:
         if self.source.value == "typed":
             self.file = None
-            typed = scores_from_text(self.text.value, scale=scale)
+            try:
+                typed = scores_from_text(self.text.value, scale=scale)
+            except SessionFileError as err:
+                problems.append(str(err))
+                return
             problems += [f"entry {r.line}: {r.reason}" for r in typed.rejected.itertuples()]
             if typed.rows_read == 0:
                 problems.append("type at least one score")
             self.data = typed.sessions[["patient_id", "session", "alliance"]]
         elif self._upload_bytes is None:
             problems.append("no file uploaded yet: use the CSV button, or switch to typed scores")
+        elif self._upload_error:
+            problems.append(f"{self._upload_name}: {self._upload_error}")
         else:
             self.data = self._from_file(scale, problems, notes)
         if len(self.data):
@@ -238,26 +335,28 @@ class SessionMonitor(QuietUpdates):
                 )
             except (ValueError, TypeError) as err:
                 problems.append(str(err))
-        self.message = "; ".join(problems)
-        # the figure first: when the status line shows a new setting, the figure of that
-        # setting is already there (a reader, or the browser test, can trust the text)
-        self._redraw(scale)
-        self._show_status(problems, notes)
-        self._show_alert_list()
 
     def _parameter(self) -> str:
         return RULES[self.rule.value]["parameter"]
 
     def _from_file(self, scale, problems, notes) -> pd.DataFrame:
-        try:
-            self.file = read_sessions(
-                self._upload_bytes, scale=scale, delimiter=self.delimiter.value
-            )
-        except (SessionFileError, ValueError) as err:
-            self.file = None
-            problems.append(f"{self._upload_name}: {err}")
-            return self.data
-        self.file = replace(self.file, source=self._upload_name)  # the upload's own name
+        key = (scale.name, self.delimiter.value, self.decimal.value)
+        if self._read_key != key:  # read once per upload and setting, not on every slider move
+            self.file, self._read_key = None, None
+            try:
+                found = read_sessions(
+                    self._upload_bytes,
+                    scale=scale,
+                    delimiter=self.delimiter.value,
+                    decimal=self.decimal.value,
+                )
+            except (SessionFileError, ValueError) as err:
+                with self._quiet():
+                    self.patient.options = []
+                problems.append(f"{self._upload_name}: {err}")
+                return _no_sessions()
+            self.file = replace(found, source=self._upload_name)  # the upload's own name
+            self._read_key = key
         f = self.file
         notes.append(
             f"{f.source}: {f.rows_read} rows read, {f.rows_kept} kept, {f.rows_rejected} rejected"
@@ -275,7 +374,7 @@ class SessionMonitor(QuietUpdates):
                 )
         if not patients:
             problems.append("the file has no valid rows")
-            return self.data
+            return _no_sessions()
         chosen = f.sessions[f.sessions["patient_id"] == self.patient.value]
         return chosen[["patient_id", "session", "alliance"]].reset_index(drop=True)
 
@@ -285,25 +384,55 @@ class SessionMonitor(QuietUpdates):
         scale = get_scale(self.scale.value)
         if len(self.alerts):
             plot_alerts(self.alerts, scale=scale, ax=ax)
-            n = int(self.alerts["alert"].sum())
-            setting = self.alerts["setting"].iloc[0]
-            ax.set_title(
-                f"{_RULE_TITLES[self.rule.value]} ({setting}): {n} alert{'s' if n != 1 else ''}",
-                fontsize="medium",
-            )
         else:
             if len(self.data):
                 ax.plot(self.data["session"], self.data["alliance"], "o-")
             ax.set_ylim(scale.minimum, scale.maximum)
             ax.set_xlabel("session")
             ax.set_ylabel(f"alliance ({scale.name.upper()})")
-            ax.set_title("no alerts computed: see the message above", fontsize="medium")
+        ax.set_title(self._title(), fontsize="medium")
 
-    def _redraw(self, scale) -> None:
-        fig = new_figure()
-        self.draw(fig.add_subplot())
-        self.figure = fig
-        self.image.value = figure_png(fig)
+    def _title(self) -> str:
+        if not len(self.alerts):
+            return "no alerts computed: see the message above"
+        n = int(self.alerts["alert"].sum())
+        setting = self.alerts["setting"].iloc[0]
+        return f"{_RULE_TITLES[self.rule.value]} ({setting}): {n} alert{'s' if n != 1 else ''}"
+
+    def _redraw(self) -> None:
+        """The live figure as a PNG. A new threshold redraws only what it moves."""
+        key = (
+            self.scale.value,
+            self.rule.value,
+            bool(len(self.alerts)),
+            tuple(self.data["session"].tolist()),
+            tuple(np.nan_to_num(self.data["alliance"].to_numpy(dtype=float), nan=-1.0)),
+        )
+        if self._view is None or key != self._view_key:
+            self._view_key = None
+            fig = new_figure()
+            ax = fig.add_subplot()
+            self.draw(ax)
+            moving = _moving_artists(ax) if len(self.alerts) else []
+            for artist in moving:
+                artist.set_animated(True)  # drawn on the saved background at each update
+            fig.canvas.draw()
+            legend = ax.get_legend()
+            legend_box = legend.get_window_extent().padded(2).extents if legend else None
+            self._view = (fig, moving, fig.canvas.copy_from_bbox(fig.bbox), legend_box)
+            self._view_key = key
+            self.figure = fig
+        else:
+            fig, moving, background, _ = self._view
+            _set_moving(moving, self.alerts, self._title())
+            fig.canvas.restore_region(background)
+        fig, moving, background, legend_box = self._view
+        for artist in moving:
+            fig.draw_artist(artist)
+        if moving and legend_box is not None:
+            # the legend stays on top of the alert marks: its pixels come back from the background
+            fig.canvas.restore_region(background, bbox=legend_box, xy=(0, 0))
+        self.image.value = figure_png(fig, drawn=True)
 
     def _show_status(self, problems, notes) -> None:
         parts = [html.escape(self.describe())] if len(self.alerts) else []
@@ -356,6 +485,31 @@ class SessionMonitor(QuietUpdates):
         if not len(self.alerts):
             return []
         return [int(s) for s in self.alerts.loc[self.alerts["alert"], "session"]]
+
+
+def _no_sessions() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "patient_id": pd.Series(dtype="str"),
+            "session": pd.Series(dtype="int64"),
+            "alliance": pd.Series(dtype="float64"),
+        }
+    )
+
+
+def _moving_artists(ax) -> list:
+    """What a new threshold changes: the threshold line, the alert marks and the title."""
+    lines = {line.get_label(): line for line in ax.lines}
+    return [lines["alert below this line"], lines["alert"], ax.title]
+
+
+def _set_moving(moving, alerts: pd.DataFrame, title: str) -> None:
+    threshold, marks, title_text = moving
+    sessions = alerts["session"].to_numpy()
+    hit = alerts["alert"].to_numpy(dtype=bool)
+    threshold.set_data(sessions, alerts["threshold"].to_numpy(dtype=float))
+    marks.set_data(sessions[hit], alerts["alliance"].to_numpy(dtype=float)[hit])
+    title_text.set_text(title)
 
 
 def session_monitor_explorer(

@@ -4,6 +4,7 @@ import filecmp
 import hashlib
 import json
 import shutil
+import subprocess
 from pathlib import Path
 
 import pandas as pd
@@ -26,8 +27,9 @@ def _files(directory: Path):
 
 
 def _simulated_files(directory: Path):
-    # data/examples/ holds small hand-made files (see its README), not simulator output
-    return [name for name in _files(directory) if not name.startswith("examples/")]
+    # data/examples/ holds small hand-made files (see its README), data/real/ the real
+    # data sets (tests/datasets/test_real.py): neither is simulator output
+    return [name for name in _files(directory) if not name.startswith(("examples/", "real/"))]
 
 
 def test_committed_data_equals_a_fresh_simulation(regenerated):
@@ -122,3 +124,184 @@ def test_write_study_needs_a_simulated_study(tmp_path):
     study = load_study(truth=False)
     with pytest.raises(ValueError, match="simulated Study"):
         write_study(study, tmp_path)
+
+
+# --------------------------------------------------------------------------
+# issue 20: every malformed package is a DataValidationError naming file and line
+
+
+def _rewrite(folder: Path, name: str, edit) -> None:
+    """Edit a data file and record its new sha256, as a careful forger would."""
+    path = folder / name
+    path.write_bytes(edit(path.read_bytes()))
+    package = json.loads((folder / "datapackage.json").read_text())
+    for res in package["resources"]:
+        if res["path"] == name:
+            res["hash"] = "sha256:" + hashlib.sha256(path.read_bytes()).hexdigest()
+    (folder / "datapackage.json").write_text(json.dumps(package, indent=2))
+
+
+def _edit_descriptor(folder: Path, edit) -> None:
+    package = json.loads((folder / "datapackage.json").read_text())
+    edit(package)
+    (folder / "datapackage.json").write_text(json.dumps(package, indent=2))
+
+
+def _set_cell(line: int, column: int, value: bytes):
+    def edit(data: bytes) -> bytes:
+        lines = data.split(b"\n")
+        cells = lines[line - 1].split(b",")
+        cells[column] = value
+        lines[line - 1] = b",".join(cells)
+        return b"\n".join(lines)
+
+    return edit
+
+
+def test_windows_line_endings_are_named_with_the_fix(copy_of_data):
+    path = copy_of_data / "sessions.csv"
+    path.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    with pytest.raises(DataValidationError) as err:
+        load_study(copy_of_data)
+    message = str(err.value)
+    assert "Windows line endings (CRLF)" in message and "edited by hand" not in message
+    assert "make data" in message and "git checkout -- data" in message
+
+
+MALFORMED_PACKAGES = {
+    "datapackage.json is not JSON": (
+        lambda d: (d / "datapackage.json").write_text('{"resources": [\n  {"name": "x",}\n'),
+        r"datapackage\.json, line 2, column \d+: not valid JSON",
+    ),
+    "a resource without its hash": (
+        lambda d: _edit_descriptor(d, lambda p: p["resources"][2].pop("hash")),
+        r"resources\[2\]\.'hash' must be a str, it is missing",
+    ),
+    "a resource path outside the package": (
+        lambda d: _edit_descriptor(
+            d, lambda p: p["resources"][0].update(path="../../etc/therapists.csv")
+        ),
+        r"resources\[0\]\.'path' is '\.\./\.\./etc/therapists\.csv'",
+    ),
+    "a seed that is not a whole number": (
+        lambda d: _edit_descriptor(d, lambda p: p["simulation"].update(seed=2022.5)),
+        r"simulation\.'seed' must be a int, it is a float",
+    ),
+    "a seed given as text": (
+        lambda d: _edit_descriptor(d, lambda p: p["simulation"].update(seed="2022")),
+        r"simulation\.'seed' must be a int, it is a str",
+    ),
+    "an unknown parameter": (
+        lambda d: _edit_descriptor(d, lambda p: p["simulation"]["parameters"].update(warp=9)),
+        r"simulation\.'parameters' are not valid: .*warp",
+    ),
+    "1.5 in an integer column": (
+        lambda d: _rewrite(d, "sessions.csv", _set_cell(4, 2, b"1.5")),
+        r"sessions\.csv is malformed:\n  line 4: bdi = '1\.5' is not a whole number",
+    ),
+    "text in a boolean column": (
+        lambda d: _rewrite(d, "therapists.csv", _set_cell(3, 1, b"yes")),
+        r"therapists\.csv is malformed:\n  line 3: alliance_training = 'yes' is not True or",
+    ),
+    "an empty file": (
+        lambda d: _rewrite(d, "patients.csv", lambda data: b""),
+        r"patients\.csv is empty: it has no header line",
+    ),
+    "a row with a value too many": (
+        lambda d: _rewrite(d, "therapists.csv", lambda data: data.replace(b"\n2,", b"\n2,1,", 1)),
+        r"therapists\.csv is malformed:\n  line 3: 3 values, the header has 2",
+    ),
+    "a row with a value too few": (
+        lambda d: _rewrite(d, "patients.csv", lambda data: data.replace(b",False\n", b"\n", 1)),
+        r"patients\.csv is malformed:\n  line \d+: 7 values, the header has 8",
+    ),
+    "an infinite value": (
+        lambda d: _rewrite(d, "truth/patients.csv", _set_cell(2, 1, b"inf")),
+        r"truth/patients\.csv breaks its codebook:\n  line 2: iip_z = inf is not a finite",
+    ),
+    "not UTF-8": (
+        lambda d: _rewrite(d, "therapists.csv", lambda data: data + "é,True\n".encode("latin-1")),
+        r"therapists\.csv, line \d+: not UTF-8 text",
+    ),
+    "sessions of a patient missing from patients.csv": (
+        lambda d: _rewrite(d, "sessions.csv", _set_cell(2, 0, b"999")),
+        r"sessions\.csv line 2: patient_id 999 is not in patients\.csv",
+    ),
+    "no therapists": (
+        lambda d: _rewrite(d, "therapists.csv", lambda data: data.split(b"\n")[0] + b"\n"),
+        r"therapists\.csv has no rows: a study needs therapists",
+    ),
+    "an alliance that is not the mean of its items": (
+        lambda d: _rewrite(d, "sessions.csv", _set_cell(2, 3, b"4.9")),
+        r"sessions\.csv line 2: alliance = 4\.9 but the mean of its items is 3\.5",
+    ),
+    "an alliance score with an item missing": (
+        lambda d: _rewrite(d, "sessions.csv", _set_cell(2, 7, b"")),  # wai_01, a task item
+        r"line 2: alliance = 3\.5 but the mean of its items is empty\n.*"
+        r"line 2: wai_task = 3\.25 but the mean of its items is empty",
+    ),
+    "sessions_attended that does not count the sessions": (
+        lambda d: _rewrite(d, "patients.csv", _set_cell(2, 6, b"11")),
+        r"patients\.csv line 2: patient 1 has sessions_attended = 11, but sessions\.csv has 12",
+    ),
+}
+
+
+@pytest.mark.parametrize(
+    ("damage", "message"), MALFORMED_PACKAGES.values(), ids=MALFORMED_PACKAGES.keys()
+)
+def test_a_malformed_package_is_a_data_validation_error_naming_file_and_line(
+    copy_of_data, damage, message
+):
+    damage(copy_of_data)
+    with pytest.raises(DataValidationError, match=message):
+        load_study(copy_of_data)
+
+
+# --------------------------------------------------------------------------
+# line endings are pinned, so a Windows checkout gives the same bytes
+
+REPO = Path(__file__).resolve().parents[2]
+GIT = shutil.which("git")
+
+
+def _git(folder: Path, *args: str) -> str:
+    done = subprocess.run(
+        [GIT, "-C", str(folder), *args], check=True, capture_output=True, text=True
+    )
+    return done.stdout
+
+
+@pytest.mark.skipif(GIT is None, reason="git is not installed; .gitattributes acts only in Git")
+@pytest.mark.parametrize("attributes", [True, False], ids=["with .gitattributes", "without"])
+def test_a_windows_checkout_keeps_the_data_bytes(tmp_path, attributes):
+    """Check out data/ as Git for Windows does (core.autocrlf=true): with the repository's
+    .gitattributes every byte is as written; without it (the control) the files get CRLF."""
+    repo = tmp_path / "clone"
+    (repo / "data").mkdir(parents=True)
+    _git(repo, "init", "-q")
+    _git(repo, "config", "user.email", "test@example.org")
+    _git(repo, "config", "user.name", "test")
+    if attributes:
+        shutil.copy(REPO / ".gitattributes", repo / ".gitattributes")
+    names = ["therapists.csv", "datapackage.json", "README.md"]
+    for name in names:
+        shutil.copy(DATA_DIR / name, repo / "data" / name)
+    _git(repo, "add", "-A")
+    _git(repo, "-c", "commit.gpgsign=false", "commit", "-q", "-m", "data")
+    for name in names:
+        (repo / "data" / name).unlink()
+    _git(repo, "-c", "core.autocrlf=true", "checkout", "--", "data")
+    same = [(repo / "data" / n).read_bytes() == (DATA_DIR / n).read_bytes() for n in names]
+    assert all(same) if attributes else not any(same)
+
+
+@pytest.mark.skipif(
+    GIT is None or not (REPO / ".git").exists(),
+    reason="not a Git checkout (an unpacked archive): .gitattributes has no effect there",
+)
+def test_every_data_file_and_script_is_pinned_to_lf():
+    tracked = _git(REPO, "ls-files", "data", "*.sh", ".ci/run", "Makefile").split()
+    assert any(name.startswith("data/") for name in tracked)
+    attributes = _git(REPO, "check-attr", "eol", "--", *tracked)
+    assert all(line.endswith(": eol: lf") for line in attributes.splitlines()), attributes

@@ -310,3 +310,11 @@ def test_bad_arguments_are_refused_with_clear_messages():
 def test_rules_table_names_each_rule_and_its_parameter():
     assert set(RULES) == {"reliable-drop", "own-mean", "cutoff"}
     assert {r["parameter"] for r in RULES.values()} == {"z", "k", "cutoff"}
+
+
+@pytest.mark.parametrize("rule", sorted(RULES))
+def test_a_symptom_scale_is_refused_by_the_rupture_rules(rule):
+    # the rules look for drops in the alliance; on the BDI-II a drop is an improvement
+    d = pd.DataFrame({"patient_id": 1, "session": [1, 2, 3, 4], "alliance": [30, 28, 12, 25]})
+    with pytest.raises(ValueError, match="bdi-ii scale measures depressive symptoms"):
+        RULES[rule]["function"](d, scale="bdi-ii")

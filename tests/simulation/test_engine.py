@@ -111,10 +111,24 @@ def _ols(y, columns):
     return sm.OLS(y, sm.add_constant(np.column_stack(columns))).fit()
 
 
-def test_within_sds(big_no_ruptures):
-    """Without ruptures, the states have exactly the stationary SDs of the parameters."""
-    p = big_no_ruptures.truth.params
-    last = big_no_ruptures.truth.sessions.query("session == @p.n_sessions")
+@pytest.fixture(scope="module")
+def big_same_session_path():
+    params = SimulationParameters(
+        n_therapists=500,
+        patients_per_therapist=40,
+        rupture_rate=0.0,
+        symptoms_to_alliance_same_session=-0.2,
+    )
+    return simulate(params, seed=54322)
+
+
+@pytest.mark.parametrize("world", ["big_no_ruptures", "big_same_session_path"])
+def test_within_sds(world, request):
+    """Without ruptures, the states have exactly the stationary SDs of the parameters,
+    also when symptoms act on the alliance within the session."""
+    study = request.getfixturevalue(world)
+    p = study.truth.params
+    last = study.truth.sessions.query("session == @p.n_sessions")
     n = len(last)
     for col, target in (("alliance_state", p.state_sd), ("symptoms_state", p.symptom_state_sd)):
         _within_close(last[col].std(), target, target / np.sqrt(2 * (n - 1)), f"SD of {col}")

@@ -3,6 +3,7 @@
 import dataclasses
 import math
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -121,3 +122,54 @@ def test_any_value_is_either_accepted_or_refused_by_its_rule(name, value):
 def test_too_few_sessions_always_refused(n):
     with pytest.raises(ValueError, match="n_sessions"):
         SimulationParameters(n_sessions=n)
+
+
+def test_dropout_mechanism_is_a_choice():
+    with pytest.raises(ValueError) as err:
+        SimulationParameters(dropout_mechanism="random")
+    message = str(err.value)
+    assert message.startswith("dropout_mechanism = 'random' is not allowed"), message
+    for choice in ("'mcar'", "'mar'", "'mnar'"):
+        assert choice in message
+    with pytest.raises(ValueError, match="dropout_mechanism = 1"):
+        SimulationParameters(dropout_mechanism=1)
+    assert describe_parameters().set_index("parameter").loc["dropout_mechanism", "value"] == "mcar"
+
+
+def test_new_mechanisms_refuse_impossible_combinations():
+    with pytest.raises(ValueError, match="needs dropout_mechanism = 'mar' or 'mnar'"):
+        SimulationParameters(dropout_worsening_odds_ratio=1.5)
+    # growth that would explain more than all the differences in improvement
+    with pytest.raises(ValueError, match="growth_to_symptom_slope"):
+        SimulationParameters(alliance_growth_sd=0.1, growth_to_symptom_slope=-10.0)
+    with pytest.raises(ValueError, match="growth_to_symptom_slope"):
+        SimulationParameters(
+            alliance_growth_sd=0.03, growth_to_symptom_slope=-8.0, symptom_slope_sd=0.0
+        )
+    # the within-session path enters the implied autoregression: explosive dynamics
+    with pytest.raises(ValueError, match="symptoms_to_alliance_same_session"):
+        SimulationParameters(
+            alliance_ar=0.8, symptom_ar=0.8, symptoms_to_alliance_same_session=-0.9
+        )
+
+
+def test_state_transition_substitutes_the_same_session_path():
+    p = SimulationParameters(symptoms_to_alliance_same_session=-0.2)
+    g0, beta = -0.2, p.alliance_to_symptoms
+    expected = [
+        [p.alliance_ar + g0 * beta, p.symptoms_to_alliance + g0 * p.symptom_ar],
+        [beta, p.symptom_ar],
+    ]
+    np.testing.assert_allclose(p.state_transition(), expected)
+    assert p.state_transition([-0.1, 0.0, 0.1]).shape == (3, 2, 2)
+
+
+def test_symptom_error_for_reliability():
+    p = SimulationParameters()
+    sd = p.symptom_error_for_reliability(0.91)
+    true_var = p.bdi_sd**2 + p.symptom_state_sd**2
+    assert true_var / (true_var + sd**2) == pytest.approx(0.91)
+    assert p.symptom_error_for_reliability(1.0) == 0.0
+    for bad in (0.0, 1.2, "0.9", True):
+        with pytest.raises(ValueError, match="reliability"):
+            p.symptom_error_for_reliability(bad)

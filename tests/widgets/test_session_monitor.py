@@ -2,6 +2,7 @@
 what the widget computed and drew."""
 
 import datetime
+import io
 
 import matplotlib
 
@@ -11,10 +12,11 @@ import numpy as np
 import pytest
 
 from book.practice.ruptures import detect
-from book.practice.session_file import EXAMPLE_SESSION_FILE
+from book.practice.session_file import EXAMPLE_SESSION_FILE, read_sessions
 from book.widgets import LIVE_HINT
 from book.widgets.session_monitor import (
     DEFAULT_SCORES,
+    MAX_UPLOAD_BYTES,
     TRY_THIS,
     SessionMonitor,
     session_monitor_explorer,
@@ -89,7 +91,7 @@ def test_lowering_the_reliable_change_adds_alerts(monitor):
         ("4.2 4.1 four 3.0", "entry 3: score 'four' is not a number"),
         ("4.2 7 4.0", "entry 2: score 7 is outside the wai-sr range 1-5"),
         ("", "type at least one score"),
-        ("4,5 3,75", "entry 4: score 75 is outside"),  # a decimal comma splits an entry
+        ("4,5 3,75", "write 4.5, not 4,5"),  # a decimal comma is refused, never split
     ],
 )
 def test_bad_typed_input_gives_a_message_not_a_traceback(monitor, typed, message):
@@ -202,3 +204,140 @@ def test_the_explorer_function_and_try_this_follow_the_book_convention():
     default = session_monitor_explorer()
     default.threshold.value = default.threshold.min
     assert {4, 11} <= set(default.alert_sessions)
+
+
+# --------------------------------------------------------------------------
+# issue 20: decimal commas, ids of any size, and nothing escaping a callback
+
+
+def _upload(monitor, content: bytes, name: str = "scores.csv"):
+    monitor.upload.value = (
+        {
+            "name": name,
+            "type": "text/csv",
+            "size": len(content),
+            "content": memoryview(content),
+            "last_modified": datetime.datetime(2026, 1, 1, tzinfo=datetime.UTC),
+        },
+    )
+
+
+def test_typed_decimal_commas_are_refused_with_the_fix(monitor):
+    monitor.text.value = "4,5 3,5"  # was read as four sessions 4, 5, 3, 5 with a false alert
+    assert "write 4.5, not 4,5" in monitor.message
+    assert monitor.data.empty and monitor.alert_sessions == []
+    assert "write 4.5, not 4,5" in monitor.status.value
+
+
+def test_twenty_digit_patient_ids_are_offered_and_monitored(monitor):
+    big = "12345678901234567890"
+    rows = "".join(f"{big},{s},{x}\n" for s, x in enumerate([4.2, 4.3, 4.1, 3.3, 4.0], start=1))
+    _upload(monitor, ("patient_id,session,score\n" + rows + "7,1,4\n").encode())
+    assert list(monitor.patient.options) == ["7", big]
+    monitor.patient.value = big
+    assert monitor.alert_sessions == [4]
+    assert monitor.data["patient_id"].unique().tolist() == [big]
+
+
+def _score_line(monitor):
+    return [ln for ln in monitor.figure.axes[0].lines if ln.get_label() == "score"]
+
+
+def test_a_failed_upload_never_leaves_the_previous_scores_on_show(monitor):
+    _upload(monitor, EXAMPLE_SESSION_FILE.read_bytes(), "good.csv")
+    assert monitor.alert_sessions == [6] and _score_line(monitor)
+    before = bytes(monitor.image.value)
+    _upload(monitor, b"PK\x03\x04not a csv", "bad.xlsx")
+    assert monitor.message.startswith("bad.xlsx: this is an Excel workbook")
+    assert monitor.data.empty and monitor.alert_sessions == [] and monitor.file is None
+    assert list(monitor.patient.options) == []
+    assert len(monitor.figure.axes[0].lines) == 0
+    assert bytes(monitor.image.value) != before
+    assert monitor.describe().startswith("No alerts computed: bad.xlsx:")
+
+
+def test_no_exception_escapes_a_callback(monitor, monkeypatch):
+    import book.widgets.session_monitor as module
+
+    def overflow(*args, **kwargs):
+        raise OverflowError("Python int too large to convert to C long")
+
+    _upload(monitor, EXAMPLE_SESSION_FILE.read_bytes(), "good.csv")
+    monkeypatch.setattr(module, "read_sessions", overflow)
+    _upload(monitor, EXAMPLE_SESSION_FILE.read_bytes() + b"\n", "other.csv")  # must not raise
+    assert "unexpected error: OverflowError" in monitor.message
+    assert monitor.data.empty and monitor.alert_sessions == [] and not _score_line(monitor)
+    monkeypatch.setattr(module, "detect", lambda *a, **k: 1 / 0)
+    monitor.source.value = "typed"
+    assert "unexpected error: ZeroDivisionError" in monitor.message
+    monkeypatch.setattr(module, "plot_alerts", overflow)
+    monkeypatch.setattr(module, "detect", detect)
+    monitor.source.value = "typed"
+    monitor.threshold.value = 1.0
+    assert "the figure could not be drawn" in monitor.message
+
+
+def test_an_oversized_upload_is_refused_with_its_size(monitor):
+    monitor.load_file(b"patient_id,session,score\n" + b"A,1,4\n" * (MAX_UPLOAD_BYTES // 6 + 10))
+    assert "the monitor reads files up to 10 MB" in monitor.message
+    assert "read_sessions(path)" in monitor.message
+    assert monitor.data.empty and list(monitor.patient.options) == []
+
+
+def test_the_file_is_read_once_not_at_every_slider_move(monitor, monkeypatch):
+    import book.widgets.session_monitor as module
+
+    calls = []
+
+    def counted(*args, **kwargs):
+        calls.append(1)
+        return read_sessions(*args, **kwargs)
+
+    monkeypatch.setattr(module, "read_sessions", counted)
+    _upload(monitor, EXAMPLE_SESSION_FILE.read_bytes())
+    for z in (1.0, 1.5, 2.5):
+        monitor.threshold.value = z
+    monitor.patient.value = "B"
+    assert len(calls) == 1
+    monitor.delimiter.value = ";"  # a new setting: read again
+    assert len(calls) == 2 and "looks comma-separated" not in monitor.message
+
+
+def test_semicolons_and_decimal_commas_from_the_controls(monitor):
+    monitor.load_file(b"patient_id;session;score\nA;1;4,5\nA;2;3,75\n", name="eu.csv")
+    monitor.delimiter.value = ";"
+    assert "read the file with decimal=','" in monitor.message
+    monitor.decimal.value = ","
+    assert monitor.message == ""
+    assert monitor.data["alliance"].tolist() == [4.5, 3.75]
+
+
+def test_only_alliance_scales_are_offered():
+    assert [value for _, value in SessionMonitor().scale.options] == ["wai-sr", "srs"]
+    with pytest.raises(ValueError, match="measures depressive symptoms, not the alliance"):
+        SessionMonitor(scale="bdi-ii")
+
+
+def test_the_redrawn_figure_is_the_figure_drawn_from_scratch(monitor):
+    from PIL import Image
+
+    monitor.threshold.value = 0.25  # drawn in place on the saved background
+    fresh = SessionMonitor()
+    fresh.threshold.value = 0.25
+    fresh._view = None  # forces a full draw of the same view
+    fresh.update()
+    a, b = (np.asarray(Image.open(io.BytesIO(bytes(m.image.value)))) for m in (monitor, fresh))
+    assert a.shape == b.shape
+    assert np.mean(np.any(a != b, axis=-1)) < 0.002  # at most a few antialiased pixels
+    assert monitor.alert_sessions == fresh.alert_sessions == [4, 6, 11]
+    assert _plotted_alerts(monitor) == [4.0, 6.0, 11.0]
+
+
+def test_an_upload_without_content_is_a_message(monitor):
+    # the FileUpload widget validates its value; a frontend that sends less is still no crash
+    import types
+
+    monitor.upload = types.SimpleNamespace(value=({"name": "no content"},))
+    monitor._uploaded()
+    assert monitor.message.startswith("upload: the upload could not be read (KeyError")
+    assert monitor.data.empty
