@@ -669,8 +669,9 @@ def _start_values(comp: _Compiled, factors, start, sample_cov) -> np.ndarray:
 
     Directed paths 0; an observed variable that no path points to starts at
     its sample variance and its sample covariances with other such variables,
-    one that a path points to at half its sample variance; latent variances
-    at 1 (the data are in units of about one SD); other covariances at 0.
+    one that a path points to at half its sample variance; a latent variable
+    at half the mean variance of the observed variables it loads on with a
+    fixed loading (1 without such); other covariances at 0.
     ``start`` overrides any of them.
     """
     theta = np.zeros(comp.k)
@@ -678,6 +679,7 @@ def _start_values(comp: _Compiled, factors, start, sample_cov) -> np.ndarray:
     endogenous = np.zeros(comp.v, dtype=bool)
     endogenous[comp.a_idx[:, 1]] = True
     endogenous[np.flatnonzero(np.abs(comp.A0).sum(axis=1))] = True
+    loads = {(int(r), int(c)) for _, r, c in comp.a_idx}
     for j, i, c in comp.s_idx:
         if i < p and c < p:
             value = sample_cov[i, c]
@@ -685,8 +687,10 @@ def _start_values(comp: _Compiled, factors, start, sample_cov) -> np.ndarray:
                 theta[j] = value * (0.5 if endogenous[i] else 1.0)
             elif not (endogenous[i] or endogenous[c]) and np.isfinite(value):
                 theta[j] = value
-        elif i == c:
-            theta[j] = 1.0
+        elif i == c:  # a latent variable: half the variance of what it is measured by
+            indicators = [r for r in range(p) if comp.A0[r, i] != 0 or (r, i) in loads]
+            variances = [sample_cov[r, r] / comp.A0[r, i] ** 2 for r in indicators if comp.A0[r, i]]
+            theta[j] = 0.5 * float(np.mean(variances)) if variances else 1.0
     scale_theta = _theta_scale(comp, factors)
     if start is not None:
         for name, value in start.items():
