@@ -62,6 +62,7 @@ import pandas as pd
 
 from book.estimation.fiml import Path, PathModel, PathModelFit, fit_path_model
 from book.estimation.riclpm import (
+    _LABELS,
     SMALL_SAMPLE_PATIENTS,
     LaggedEffectsFit,
     _check_waves,
@@ -82,14 +83,6 @@ __all__ = [
 DIRECTIONS = {
     "alliance_to_symptoms": ("symptoms_ar", "alliance_to_symptoms"),
     "symptoms_to_alliance": ("alliance_ar", "symptoms_to_alliance"),
-}
-
-#: The labels of the lagged effects in the model syntax, by term.
-_LABELS = {
-    "alliance_ar": "ar_a",
-    "symptoms_ar": "ar_s",
-    "alliance_to_symptoms": "a_to_s",
-    "symptoms_to_alliance": "s_to_a",
 }
 
 
