@@ -1,5 +1,6 @@
 # The book's two commands are `make book` and `make test`; see README.md.
-# Every target first makes sure .venv matches requirements.txt.
+# Every target first makes sure .venv matches what it needs: requirements.txt (what a
+# reader needs: `make lab`), plus requirements-dev.txt (build and test tools: the rest).
 
 SHELL := /bin/bash
 .SHELLFLAGS := -eu -o pipefail -c
@@ -8,7 +9,8 @@ SHELL := /bin/bash
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-from-requirements
+READER_STAMP := $(VENV)/.installed-from-requirements
+STAMP  := $(VENV)/.installed-from-requirements-dev
 JB_FLAGS := -n -W --keep-going
 
 # Determinism: the same hash seed and no user-level Jupyter/IPython settings.
@@ -22,20 +24,31 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab data real-data notebooks requirements clean distclean
+	site browser binder-check lab docs chapter-tags unit-fast data real-data notebooks requirements \
+	clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
 
 # --- environment -------------------------------------------------------------
-venv: $(STAMP)  ## create .venv from requirements.txt (again, if that file changed)
+venv: $(STAMP)  ## create .venv from requirements.txt and requirements-dev.txt (again, if they changed)
 
-$(STAMP): requirements.txt pyproject.toml
+# (Not --no-compile: it halves the CPU time of the install, but every first import then
+# compiles, and two nbval kernels starting at once on a loaded machine timed out.)
+PIP_FLAGS := --quiet --disable-pip-version-check
+
+# The reader's environment: a new .venv whenever requirements.txt changes.
+$(READER_STAMP): requirements.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed, found " + sys.version.split()[0] + "; run make PYTHON=/path/to/python3.11")'
 	rm -rf $(VENV)
 	$(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --disable-pip-version-check -r requirements.txt
-	touch $(STAMP)
+	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements.txt
+	touch $@
+
+# The developer's: the build and test tools on top (a package in both files has one pin).
+$(STAMP): $(READER_STAMP) requirements-dev.txt
+	$(BIN)/python -m pip install $(PIP_FLAGS) -r requirements-dev.txt
+	touch $@
 
 chromium:  ## make sure Debian's chromium is installed (apt-get, as root) for the browser tests
 	@if [ -x "$(CHROMIUM)" ]; then \
@@ -57,9 +70,12 @@ book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings a
 	$(BIN)/jupyter-book build . $(JB_FLAGS)
 	@echo "The book is in _build/html/index.html"
 
+# Its pages have no Binder, Live Code or repository buttons, unless STUDENT_REPOSITORY
+# names a repository that holds _build/student-src (see instructors.md).
 book-student: $(STAMP)  ## build the student edition (no solutions) into _build/student/_build/html
 	rm -rf _build/student-src _build/student
-	$(BIN)/python -m tools.editions student . _build/student-src
+	$(BIN)/python -m tools.editions student . _build/student-src \
+	  $(if $(STUDENT_REPOSITORY),--repository "$(STUDENT_REPOSITORY)" --branch "$(or $(STUDENT_BRANCH),main)")
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
@@ -67,7 +83,7 @@ student-data: $(STAMP)  ## a dataset and answer key per student: make student-da
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
 	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
-test: lint unit nbval build-strict book-student site browser  ## run every check (see README.md)
+test: lint unit nbval build-strict book-student site browser  ## run every check (CONTRIBUTING.md says what each step does)
 	@echo "make test: all checks passed"
 
 # --- the checks ------------------------------------------------------------------
@@ -75,14 +91,19 @@ lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check book tools tests benchmarks
 
-unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
-	$(BIN)/python -m pytest tests book tools --doctest-modules -n 2 \
+UNIT := $(BIN)/python -m pytest tests book tools --doctest-modules -n 2 \
 	  --ignore=tests/site --ignore=tests/browser
+unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
+	$(UNIT)
 
+unit-fast: $(STAMP)  ## the unit tests without those marked slow (while you work; make test runs all)
+	$(UNIT) -m "not slow"
+
+# A kernel gets 5 minutes to start (nbval's default, 60 s, failed on a loaded machine).
 nbval: $(STAMP)  ## re-run every chapter and compare with its stored outputs
 	$(BIN)/python -m pytest --nbval --nbval-current-env \
 	  --nbval-sanitize-with tests/nbval_sanitize.cfg -p no:randomly \
-	  -n 2 --dist loadscope $(CHAPTERS)
+	  --nbval-kernel-startup-timeout=300 -n 2 --dist loadscope $(CHAPTERS)
 
 build-strict: book  ## the strict book build (same as make book)
 
@@ -104,7 +125,13 @@ binder-check:  ## as Binder would: a fresh clone, a new venv from requirements.t
 	PYTHON=$(PYTHON) bash scripts/binder_check.sh
 
 # --- working on the book ----------------------------------------------------------------
-lab: $(STAMP)  ## JupyterLab in the book's environment
+docs:  ## rewrite CONTRIBUTING.md's generated sections: the package map (from the docstrings), the Make targets
+	$(PYTHON) scripts/generated_docs.py
+
+chapter-tags:  ## collapse (hide-input), not remove, every chapter cell the page's visible code needs (tags only)
+	$(PYTHON) scripts/chapter_tags.py
+
+lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.txt)
 	$(BIN)/jupyter lab
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
@@ -121,9 +148,12 @@ notebooks: $(STAMP)  ## re-execute every chapter in place in a fresh kernel (ref
 	    --ExecutePreprocessor.store_widget_state=False "$$nb"; \
 	done
 
-requirements:  ## re-pin requirements.txt from requirements.in (needs the network)
-	$(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links \
-	  --output-file requirements.txt requirements.in
+# pip cannot take requirements.txt itself as constraints (its `-e .` has no name).
+PIP_COMPILE := $(BIN)/pip-compile --quiet --strip-extras --no-emit-index-url --no-emit-find-links
+requirements: $(STAMP)  ## re-pin requirements.txt and requirements-dev.txt from their .in files (needs the package index)
+	$(PIP_COMPILE) --output-file requirements.txt requirements.in
+	mkdir -p _build && grep -v '^-e ' requirements.txt > _build/reader-pins.txt
+	$(PIP_COMPILE) --constraint _build/reader-pins.txt --output-file requirements-dev.txt requirements-dev.in
 
 clean:  ## remove the built book and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache tests/browser/.ipynb_checkpoints

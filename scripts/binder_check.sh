@@ -7,6 +7,7 @@
 # - a new virtual environment with the Python that runtime.txt names, and
 #   `pip install -r requirements.txt` and nothing else (repo2docker's Python build
 #   pack does the same into the one environment that runs JupyterLab and the kernel);
+#   none of the developer's tools (requirements-dev.txt) may be in it;
 # - a fresh HOME, Jupyter and matplotlib configuration, so nothing on this machine
 #   helps the notebooks;
 # - each notebook run top to bottom by nbclient in its own folder (as JupyterLab
@@ -41,6 +42,25 @@ start=$(date +%s)
 "$work/env/bin/python" -m pip install --quiet --no-cache-dir --disable-pip-version-check \
   -r requirements.txt 2> >(grep -v "^WARNING: Location .* is ignored" >&2)
 echo "binder-check: environment from requirements.txt in $(( $(date +%s) - start )) s"
+
+# The reader's environment holds no test or build tool (those are requirements-dev.txt's):
+# the chapters below then run without them, as on Binder.
+"$work/env/bin/python" - <<'PY'
+import importlib.metadata as md
+import sys
+
+tools = ["pytest", "hypothesis", "nbval", "ruff", "playwright", "pip-tools", "jupyter-book"]
+present = []
+for name in tools:
+    try:
+        present.append(f"{name}=={md.version(name)}")
+    except md.PackageNotFoundError:
+        pass
+count = len(list(md.distributions()))
+if present:
+    sys.exit(f"binder-check: requirements.txt installs test or build tools: {present}")
+print(f"binder-check: {count} distributions, none of {', '.join(tools)}")
+PY
 
 mkdir -p "$work/home"
 env -i PATH="$work/env/bin:/usr/bin:/bin" HOME="$work/home" LANG=C.UTF-8 \

@@ -74,6 +74,20 @@ def toc_notebooks() -> list[Path]:
     return [p for p in map(source_path, toc_docnames()) if p.suffix == ".ipynb"]
 
 
+def load_script(name: str):
+    """A maintainer's script in `scripts/` (not a package), imported as a module for its tests."""
+    import importlib.util
+    import sys
+
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(name, ROOT / "scripts" / f"{name}.py")
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # dataclasses look their module up there
+    spec.loader.exec_module(module)
+    return module
+
+
 # -- titles and code of the sources ------------------------------------------------------
 
 _FENCE = re.compile(r"^(```|~~~)")
@@ -136,6 +150,66 @@ def imported_modules(code: str) -> set[str]:
         elif isinstance(node, ast.ImportFrom) and node.level == 0 and node.module:
             modules.add(node.module.split(".")[0])
     return modules
+
+
+_FENCED_PYTHON = re.compile(
+    r"^(`{3,}|~{3,})\s*(?:\{code-block\}\s*)?(?:python|ipython3?|py)\s*\n(.*?)^\1\s*$",
+    re.M | re.S,
+)
+
+
+def fenced_python(path: Path) -> list[str]:
+    """Python shown in a notebook's Markdown cells (```python or {code-block} python
+    fences): code a reader may copy, though the page does not run it."""
+    blocks = []
+    for text in _markdown_blocks(path):
+        for match in _FENCED_PYTHON.finditer(text):
+            body = "\n".join(ln for ln in match.group(2).splitlines() if not ln.startswith(":"))
+            blocks.append(body)
+    return blocks
+
+
+# -- the pinned requirements -----------------------------------------------------------------
+
+#: What a reader needs (Binder installs it), and what a developer adds (build and tests).
+READER_REQUIREMENTS = ROOT / "requirements.txt"
+DEV_REQUIREMENTS = ROOT / "requirements-dev.txt"
+
+
+def normalize(name: str) -> str:
+    """A distribution's name as PEP 503 compares it (`PyYAML` -> `pyyaml`)."""
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+_PIN = re.compile(r"([A-Za-z0-9][A-Za-z0-9._-]*)(\[[^\]]*\])?==([^\s;]+)(\s*;.*)?")
+
+
+def pinned_requirements(text: str) -> dict[str, str]:
+    """`name==version` lines of a requirements file, names normalized (PEP 503).
+
+    Raises ValueError on a line that is not pinned exactly (`-e .` aside).
+    """
+    pins = {}
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line == "-e .":
+            continue
+        match = _PIN.fullmatch(line)
+        if not match:
+            raise ValueError(f"{raw!r} is not pinned as name==version")
+        pins[normalize(match.group(1))] = match.group(3)
+    return pins
+
+
+def direct_requirements(text: str) -> set[str]:
+    """The distributions a `.in` file names (normalized; options and `-e .` left out)."""
+    names = set()
+    for raw in text.splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line or line.startswith("-"):
+            continue
+        names.add(normalize(re.match(r"[A-Za-z0-9][A-Za-z0-9._-]*", line).group(0)))
+    return names
 
 
 # -- the built HTML -----------------------------------------------------------------------

@@ -4,12 +4,25 @@
 directory there), so the helpers in `tests/booksite.py` import as `booksite`
 from `tests/site/` and `tests/browser/` too. Lines that tests keep with
 `booksite.report` (timings, counts, the list of external links) are printed at
-the end of the run.
+the end of the run. Hypothesis runs under one profile, `book`: derandomized and
+without deadlines, so that no property test can flake.
 """
 
 import shutil
 
 from booksite import REPORT_DIR
+from hypothesis import HealthCheck, settings
+
+# Property-based tests draw the same examples on every run and never fail on time: a
+# loaded machine (CI, or seven other jobs on two cores) must not turn a slow example
+# into a failure, nor a new random draw into a new result.
+settings.register_profile(
+    "book",
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.too_slow],
+)
+settings.load_profile("book")
 
 
 def pytest_sessionstart(session):

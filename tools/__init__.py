@@ -2,4 +2,6 @@
 
 - :mod:`tools.editions` -- the student edition: the book without solutions
 - :mod:`tools.classroom` -- a dataset and an answer key per student, from a roster
+- :mod:`tools.real_data` -- extract the real data sets into ``data/real/`` from
+  Debian's R packages (``make real-data``)
 """

@@ -8,7 +8,15 @@ cells between them, which are replaced by an empty "your answer" cell.
 the build on gated solutions, sphinx-exercise issue 89.) The same stripped
 notebooks are what an instructor hands out on a JupyterHub.
 
-``python -m tools.editions student SOURCE DEST`` writes the student source.
+The student edition links only to stripped notebooks. By default it has no
+Binder, Live Code or repository buttons (the book's repository holds the full
+edition, every solution included); its download button serves the stripped
+notebook from the edition itself. An instructor who publishes the student
+source (``DEST``, a complete book) as a repository of their own can name it,
+and the buttons then open that repository's notebooks.
+
+``python -m tools.editions student SOURCE DEST [--repository URL [--branch B]]``
+writes the student source.
 """
 
 from __future__ import annotations
@@ -18,11 +26,20 @@ import copy
 import re
 import shutil
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import nbformat
 import yaml
 
-__all__ = ["strip_solutions", "solution_code", "solution_texts", "write_student_source"]
+__all__ = [
+    "WITHOUT_BINDER",
+    "solution_code",
+    "solution_texts",
+    "strip_solutions",
+    "student_config",
+    "without_binder",
+    "write_student_source",
+]
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z-]+)\}")
 _PLACEHOLDER = "# Your answer here\n"
@@ -39,7 +56,27 @@ _SKIP = {
     "__pycache__",
     "tests",
     "benchmarks",
+    ".github",  # the book's own CI and publishing, not the edition's
+    ".ci",
 }
+
+#: What the full edition tells readers about its Binder button, and what the student
+#: edition says instead when it has none (no repository of the student source named).
+#: Matched word by word, across line breaks; tests/site checks that nothing is left.
+WITHOUT_BINDER = {
+    "on Binder with the launch button at the top of the page, or in a copy of the "
+    "book's repository with `make lab`": "download its notebook (the download button at "
+    "the top of the page) and open it on your course's JupyterHub or on your own computer",
+    "**On Binder**: the rocket button at the top of a chapter opens it in JupyterLab in "
+    "your browser, with everything installed, so you can change the code.": "**In "
+    "JupyterLab**: the download button at the top of a chapter gives its notebook, "
+    "without the solutions; open it on your course's JupyterHub or on your own computer "
+    "to change the code.",
+}
+
+#: The buttons a page can have that lead to a repository or a live kernel there.
+_REPOSITORY_BUTTONS = ("use_repository_button", "use_edit_page_button", "use_issues_button")
+_LAUNCHERS = ("binderhub_url", "jupyterhub_url", "colab_url", "deepnote_url")
 
 
 def _remove_solution_blocks(text: str) -> tuple[str, str | None]:
@@ -246,7 +283,12 @@ def solution_code(notebook: nbformat.NotebookNode) -> list[str]:
     return found
 
 
-def write_student_source(source: str | Path, destination: str | Path) -> list[Path]:
+def write_student_source(
+    source: str | Path,
+    destination: str | Path,
+    repository: str | None = None,
+    branch: str = "main",
+) -> list[Path]:
     """Copy the book's source to ``destination`` with solutions stripped from chapters.
 
     Parameters
@@ -255,6 +297,13 @@ def write_student_source(source: str | Path, destination: str | Path) -> list[Pa
         The book's root (where ``_config.yml`` is).
     destination : str or pathlib.Path
         Where to write; replaced if it exists.
+    repository : str, optional
+        A public repository (``https://github.com/owner/name``) that holds this
+        student source, for the edition's Binder, Live Code and repository
+        buttons. Without it the edition has none of these buttons. It must not be
+        the book's own repository and branch, which hold every solution.
+    branch : str
+        The branch of ``repository`` to open (default ``"main"``).
 
     Returns
     -------
@@ -266,6 +315,9 @@ def write_student_source(source: str | Path, destination: str | Path) -> list[Pa
         raise ValueError(f"{source} has no _config.yml; give the book's root folder")
     if destination == source or destination in source.parents:
         raise ValueError(f"destination {destination} would overwrite the book's source")
+    _check_student_repository(
+        yaml.safe_load((source / "_config.yml").read_text()), repository, branch
+    )
     if destination.exists():
         shutil.rmtree(destination)
 
@@ -277,25 +329,121 @@ def write_student_source(source: str | Path, destination: str | Path) -> list[Pa
         return skipped
 
     shutil.copytree(source, destination, ignore=ignore)
-    _student_config(destination / "_config.yml")
+    _student_config(destination / "_config.yml", repository, branch)
     stripped = []
     for path in sorted((destination / "chapters").glob("*.ipynb")):
-        nb = nbformat.read(path, as_version=4)
-        nbformat.write(strip_solutions(nb), path)
+        nb = strip_solutions(nbformat.read(path, as_version=4))
+        if repository is None:
+            for cell in nb.cells:
+                if cell.cell_type == "markdown":
+                    cell.source = without_binder(cell.source)
+        nbformat.write(nb, path)
         stripped.append(path)
+    if repository is None:
+        for page in sorted(destination.glob("*.md")):
+            page.write_text(without_binder(page.read_text()))
     return stripped
 
 
-def _student_config(path: Path) -> None:
-    """Title the edition, and build from the stored outputs instead of re-running.
+def without_binder(text: str) -> str:
+    r"""Text that points readers to a Binder button, reworded for an edition without one.
 
-    The stored outputs are the ones nbval checks against a fresh run in
-    ``make test``, so the student edition shows exactly what the full one does,
-    minus the solutions, without executing every chapter a second time.
+    Examples
+    --------
+    >>> text = ("to use it, open this chapter in JupyterLab: on Binder with the launch "
+    ...         "button at the top of the page, or in a copy of the\nbook's repository "
+    ...         "with `make lab`.")
+    >>> student = without_binder(text)
+    >>> "launch button" in student, "download button" in student
+    (False, True)
     """
-    config = yaml.safe_load(path.read_text())
+    for said, instead in WITHOUT_BINDER.items():
+        pattern = r"\s+".join(re.escape(word) for word in said.split())
+        text = re.sub(pattern, lambda _match, instead=instead: instead, text)
+    return text
+
+
+def _check_student_repository(config: dict, repository: str | None, branch: str) -> None:
+    if repository is None:
+        return
+    parts = urlsplit(repository)
+    owner_name = re.fullmatch(r"/[A-Za-z0-9_.-]+/[A-Za-z0-9_.-]+", parts.path)
+    if (parts.scheme, parts.netloc) != ("https", "github.com") or not owner_name or parts.query:
+        raise ValueError(
+            f"repository {repository!r} is not a GitHub repository "
+            "(https://github.com/owner/name): Binder opens the edition from one"
+        )
+    if not re.fullmatch(r"[A-Za-z0-9._/-]+", branch or ""):
+        raise ValueError(f"branch {branch!r} is not a branch name")
+    book = config.get("repository", {})
+    same_repository = repository.lower() == str(book.get("url", "")).rstrip("/").lower()
+    if same_repository and branch == book.get("branch"):
+        raise ValueError(
+            f"{repository} (branch {branch}) is the book's own repository, whose "
+            "notebooks hold every solution: name a repository or branch that holds "
+            "this student source"
+        )
+
+
+def student_config(config: dict, repository: str | None = None, branch: str = "main") -> dict:
+    """The student edition's ``_config.yml``, made from the full edition's.
+
+    It is titled as the student edition, and built from the stored outputs
+    instead of re-running them (the stored outputs are the ones nbval checks
+    against a fresh run in ``make test``, so the student edition shows what the
+    full one does, minus the solutions). Its Binder, Live Code and repository
+    buttons open ``repository`` (which must hold the stripped notebooks), or,
+    without one, are removed: the book's own repository holds every solution.
+
+    Parameters
+    ----------
+    config : dict
+        The full edition's configuration (``_config.yml``, read).
+    repository : str, optional
+        A repository holding the student source; see :func:`write_student_source`.
+    branch : str
+        Its branch.
+
+    Returns
+    -------
+    dict
+        A new configuration; ``config`` is not modified.
+
+    Examples
+    --------
+    >>> full = {"title": "The book", "repository": {"url": "https://github.com/a/book",
+    ...         "branch": "main"}, "launch_buttons": {"binderhub_url": "https://mybinder.org",
+    ...         "thebe": True}, "html": {"use_repository_button": True}}
+    >>> student = student_config(full)
+    >>> student["title"], student["repository"]["url"], student["launch_buttons"]["thebe"]
+    ('The book (student edition)', '', False)
+    >>> student_config(full, "https://github.com/course/book-student")["repository"]["url"]
+    'https://github.com/course/book-student'
+    """
+    _check_student_repository(config, repository, branch)
+    config = copy.deepcopy(config)
     config["title"] = f"{config['title']} (student edition)"
     config.setdefault("execute", {})["execute_notebooks"] = "off"
+    launch = config.setdefault("launch_buttons", {})
+    html = config.setdefault("html", {})
+    if repository:
+        config["repository"] = {**config.get("repository", {}), "url": repository}
+        config["repository"]["branch"] = branch
+        return config
+    # No repository holds the stripped notebooks: no button may lead to one. The URL
+    # is set empty, not left out: Jupyter Book would fill in a default repository.
+    config["repository"] = {**config.get("repository", {}), "url": "", "branch": ""}
+    for key in _LAUNCHERS:
+        launch[key] = ""
+    launch["thebe"] = False
+    for key in _REPOSITORY_BUTTONS:
+        html[key] = False
+    return config
+
+
+def _student_config(path: Path, repository: str | None = None, branch: str = "main") -> None:
+    """Rewrite the copied ``_config.yml`` as the student edition's (:func:`student_config`)."""
+    config = student_config(yaml.safe_load(path.read_text()), repository, branch)
     path.write_text(yaml.safe_dump(config, sort_keys=False))
 
 
@@ -305,9 +453,28 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("edition", choices=["student"])
     parser.add_argument("source")
     parser.add_argument("destination")
+    parser.add_argument(
+        "--repository",
+        help="a repository that holds the student source, for the Binder, Live Code and "
+        "repository buttons (default: the edition has no such buttons)",
+    )
+    parser.add_argument("--branch", default="main", help="its branch (default: main)")
     args = parser.parse_args(argv)
-    for path in write_student_source(args.source, args.destination):
+    try:
+        stripped = write_student_source(
+            args.source, args.destination, args.repository or None, args.branch
+        )
+    except ValueError as error:
+        parser.error(str(error))
+    for path in stripped:
         print(f"stripped solutions from {path}")
+    if args.repository:
+        print(
+            f"its buttons open {args.repository} (branch {args.branch}): "
+            f"publish {args.destination} there"
+        )
+    else:
+        print("no Binder, Live Code or repository buttons (no --repository given)")
 
 
 if __name__ == "__main__":

@@ -21,14 +21,13 @@ are in :func:`book.estimation.panel.add_lags`.
 
 from __future__ import annotations
 
-import numbers
 from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from book._checks import require_columns
+from book._checks import check_level, require_columns
 
 __all__ = [
     "person_mean_center",
@@ -83,17 +82,6 @@ def _check_trend_possible(data: pd.DataFrame, column: str, by: str, time: str, w
             "values, so no linear trend can be estimated; each patient needs at least two "
             "rated sessions (patients with fewer get missing values)"
         )
-
-
-def _check_level(ci) -> float:
-    if (
-        not isinstance(ci, numbers.Real)
-        or isinstance(ci, bool)
-        or not np.isfinite(ci)
-        or not 0 < ci < 1
-    ):
-        raise ValueError(f"ci must be a confidence level between 0 and 1 (e.g. 0.95), got {ci!r}")
-    return float(ci)
 
 
 # ---------------------------------------------------------------------------
@@ -371,7 +359,7 @@ def icc(
     column: str,
     *,
     by: str = "patient_id",
-    ci: float = 0.95,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     r"""Intraclass correlation ICC(1): the share of variance between groups.
 
@@ -395,14 +383,14 @@ def icc(
         dropped.
     by : str, default "patient_id"
         The grouping column (patients).
-    ci : float, default 0.95
+    level : float, default 0.95
         Confidence level of the interval.
 
     Returns
     -------
     pandas.DataFrame
         One row, indexed by ``column``: ``icc``, ``ci_low`` and ``ci_high``
-        (the confidence interval), ``F``, ``df1``, ``df2`` and ``pval`` (the
+        (the confidence interval), ``F``, ``df1``, ``df2`` and ``p_value`` (the
         ANOVA test of no between-group variance), ``groups`` and ``n`` (groups
         and observations used), ``n0`` (the adjusted mean group size), and the
         variance components ``var_between`` and ``var_within``.
@@ -446,7 +434,7 @@ def icc(
                 icc  ci_low  ci_high  groups  n
     alliance  0.904   0.502    0.997       3  9
     """
-    level = _check_level(ci)
+    level = check_level(level)
     _check_frame(data, [column], by)
     d = data.loc[data[column].notna(), [by, column]]
     _check_repeated(d, by, min_groups=2, what="icc ")
@@ -477,7 +465,7 @@ def icc(
         "F": f_stat,
         "df1": df1,
         "df2": df2,
-        "pval": float(stats.f.sf(f_stat, df1, df2)),
+        "p_value": float(stats.f.sf(f_stat, df1, df2)),
         "groups": k,
         "n": int(n),
         "n0": n0,
@@ -497,7 +485,7 @@ def within_correlation(
     y: str,
     *,
     by: str = "patient_id",
-    ci: float = 0.95,
+    level: float = 0.95,
 ) -> pd.DataFrame:
     r"""Repeated-measures correlation: the common within-group association of x and y.
 
@@ -522,14 +510,14 @@ def within_correlation(
         The two numeric columns. Rows where either is missing are dropped.
     by : str, default "patient_id"
         The grouping column.
-    ci : float, default 0.95
+    level : float, default 0.95
         Confidence level of the interval.
 
     Returns
     -------
     pandas.DataFrame
         One row (index ``"within"``): ``r`` (the repeated-measures
-        correlation), ``dof`` (:math:`N - k - 1`), ``pval`` (two-sided
+        correlation), ``df`` (:math:`N - k - 1`), ``p_value`` (two-sided
         t test), ``ci_low`` and ``ci_high``, ``slope`` (the common
         within-group slope of ``y`` on ``x``, in units of ``y`` per unit of
         ``x``), ``n`` (complete pairs) and ``groups``.
@@ -558,10 +546,10 @@ def within_correlation(
     >>> import pingouin as pg
     >>> ph = pg.read_dataset("rm_corr")
     >>> within_correlation(ph, "pH", "PacO2", by="Subject").round(4)
-                 r  dof    pval  ci_low  ci_high   slope   n  groups
-    within -0.5068   38  0.0008 -0.7067  -0.2319 -2.3708  47       8
+                 r  df  p_value  ci_low  ci_high   slope   n  groups
+    within -0.5068  38   0.0008 -0.7067  -0.2319 -2.3708  47       8
     """
-    level = _check_level(ci)
+    level = check_level(level)
     if x == y:
         raise ValueError(f"x and y must be two different columns, got {x!r} twice")
     _check_frame(data, [x, y], by)
@@ -589,8 +577,8 @@ def within_correlation(
     crit = stats.norm.ppf(1 - (1 - level) / 2)
     row = {
         "r": float(r),
-        "dof": int(dof),
-        "pval": pval,
+        "df": int(dof),
+        "p_value": pval,
         "ci_low": float(np.tanh(z - crit * se)),
         "ci_high": float(np.tanh(z + crit * se)),
         "slope": sxy / sxx,

@@ -19,37 +19,24 @@ error follows from the covariance of the two estimates,
 :math:`|\theta/\mathrm{SE}|` equals the critical value, the boundaries of the
 region where the effect is significant (Bauer & Curran 2005).
 
-How often does a study detect the interaction? :func:`moderation_power`
-simulates many studies and fits the chapter's multilevel model and the
-closed-form fixed-effects estimators of :mod:`book.montecarlo.runner` to the same ones.
+How often a study detects the interaction is a question for the Monte Carlo
+runner (:mod:`book.montecarlo`), whose estimators ``multilevel_detrended``
+and ``within_detrended_iip`` report the interaction as this model does,
+``alliance_within:iip_c``.
 """
 
 from __future__ import annotations
 
-import numbers
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import scipy.stats
 
-from book.estimation.multilevel import LaggedModelResult, fit_lagged_model
-from book.simulation.parameters import SimulationParameters
+from book._checks import check_level
+from book.estimation.multilevel import LaggedModelResult
 
-__all__ = [
-    "MULTILEVEL_ESTIMATORS",
-    "JohnsonNeyman",
-    "johnson_neyman",
-    "moderation_power",
-    "simple_slopes",
-]
-
-#: The multilevel models :func:`moderation_power` can fit, by name: whether the
-#: within-patient alliance is detrended (:func:`book.estimation.fit_lagged_model`).
-MULTILEVEL_ESTIMATORS = {"multilevel_detrended_iip": True, "multilevel_iip": False}
-
-_TERM = "alliance_within:iip_z"
+__all__ = ["JohnsonNeyman", "johnson_neyman", "simple_slopes"]
 
 
 def _parts(result):
@@ -99,8 +86,7 @@ def simple_slopes(result: LaggedModelResult, at=None, *, alpha: float = 0.05) ->
     2  high (+1 SD)  2.13  -2.15       0.39   -2.92    -1.39     0.00
     """
     b, V, center = _parts(result)
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    alpha = check_level(alpha, "alpha")
     labels = None
     if at is None:
         iip = result.data.drop_duplicates("patient_id")["iip"]
@@ -200,8 +186,7 @@ def johnson_neyman(result: LaggedModelResult, *, alpha: float = 0.05) -> Johnson
     'significant at the 95% level for IIP above 1.16'
     """
     b, V, center = _parts(result)
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    alpha = check_level(alpha, "alpha")
     z2 = scipy.stats.norm.ppf(1 - alpha / 2) ** 2
     # a d^2 + b d + c >= 0  <=>  significant
     qa = b[1] ** 2 - z2 * V[1, 1]
@@ -232,153 +217,3 @@ def johnson_neyman(result: LaggedModelResult, *, alpha: float = 0.05) -> Johnson
     return JohnsonNeyman(
         bounds=bounds, significant=significant, observed_range=observed, alpha=alpha
     )
-
-
-def moderation_power(
-    n_patients=240,
-    *,
-    n_reps: int,
-    seed: int,
-    estimators=("multilevel_detrended_iip", "within_detrended_iip", "within_iip"),
-    params: SimulationParameters | None = None,
-    level: float = 0.95,
-    alpha: float = 0.05,
-) -> pd.DataFrame:
-    """Power, coverage and bias for the alliance x IIP interaction, estimators side by side.
-
-    For each study size, simulates ``n_reps`` studies at once
-    (:func:`book.montecarlo.runner.simulate_panels`) and fits every estimator to the same
-    studies, so that their differences are not Monte Carlo noise. The
-    multilevel estimators are the lagged model of the moderation chapter,
-    :func:`book.estimation.fit_lagged_model` (random intercept and slope, REML,
-    ``detrend`` as the name says), one fit per study (about 0.05--0.2 s
-    each); the others are the closed-form fixed-effects estimators of the
-    design runner (:data:`book.montecarlo.runner.ESTIMATORS`), all studies in one call.
-    The interaction is reported per SD of IIP, the runner's
-    ``alliance_within:iip_z`` (the multilevel estimate per IIP-32 point times
-    ``params.iip_sd``; power and coverage do not depend on the unit), and
-    summarized by :func:`book.montecarlo.runner.summarize_replications`.
-
-    Parameters
-    ----------
-    n_patients : int or sequence of int, default 240
-        Study sizes, each rounded to whole therapists of
-        ``params.patients_per_therapist`` patients.
-    n_reps : int
-        Simulated studies per size.
-    seed : int
-        Seed; the studies of ``n`` patients draw from
-        ``SeedSequence(seed, spawn_key=(n,))``, so they depend on the seed,
-        ``n``, ``n_reps`` and ``params`` only, not on the other sizes or the
-        estimators asked for: two calls share the studies of a common size.
-    estimators : sequence of str
-        Names in :data:`MULTILEVEL_ESTIMATORS` or the runner's moderated
-        estimators (``"within_iip"``, ``"within_detrended_iip"``).
-    params : SimulationParameters, optional
-        Everything but the number of therapists; the defaults when omitted.
-    level, alpha : float
-        Confidence level for coverage; two-sided significance level for power.
-
-    Returns
-    -------
-    pandas.DataFrame
-        One row per size and estimator: ``n_patients``, ``n_sessions``,
-        ``estimator``, the
-        columns of :func:`book.montecarlo.runner.summarize_replications` (``n_reps``
-        counts the converged fits; ``power``, ``coverage``, ``bias``, with
-        ``_mcse`` columns), ``recovered`` (mean estimate / truth) and
-        ``singular`` (share of multilevel fits with a random-effect variance
-        at zero; ``nan`` for the closed-form estimators).
-
-    Examples
-    --------
-    >>> table = moderation_power(120, n_reps=5, seed=1)
-    >>> table[["n_patients", "estimator", "n_reps", "truth"]].round(2)
-       n_patients                 estimator  n_reps  truth
-    0         120  multilevel_detrended_iip       5  -0.93
-    1         120      within_detrended_iip       5  -0.93
-    2         120                within_iip       5  -0.93
-
-    The same studies, whatever else is asked for:
-
-    >>> again = moderation_power((40, 120), n_reps=5, seed=1, estimators="within_iip")
-    >>> bool(again["mean_estimate"].iloc[1] == table["mean_estimate"].iloc[2])
-    True
-    """
-    # imported here: the runner brings joblib, which the explorer importing this module never needs
-    from book.montecarlo import runner
-
-    params = SimulationParameters() if params is None else params
-    if not isinstance(params, SimulationParameters):
-        raise TypeError(f"params must be a SimulationParameters, got {type(params).__name__}")
-    sizes = [n_patients] if isinstance(n_patients, numbers.Integral) else list(n_patients)
-    per = params.patients_per_therapist
-    if not sizes or any(
-        not isinstance(n, numbers.Integral) or isinstance(n, bool) or n < per for n in sizes
-    ):
-        raise ValueError(
-            f"n_patients must be whole numbers of at least {per} patients, got {n_patients!r}"
-        )
-    if not isinstance(n_reps, numbers.Integral) or isinstance(n_reps, bool) or n_reps < 2:
-        raise ValueError(f"n_reps must be an integer of at least 2, got {n_reps!r}")
-    if not isinstance(seed, numbers.Integral) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    names = [estimators] if isinstance(estimators, str) else list(estimators)
-    known = [*MULTILEVEL_ESTIMATORS, "within_iip", "within_detrended_iip"]
-    if not names or any(e not in known for e in names) or len(set(names)) != len(names):
-        raise ValueError(f"estimators must be distinct names among {known}, got {estimators!r}")
-
-    designs = [params.replace(n_therapists=max(1, round(n / per))) for n in sizes]
-    if len({p.n_patients for p in designs}) != len(designs):
-        raise ValueError(
-            f"n_patients gives the same study size twice (whole therapists of {per}): {sizes}"
-        )
-    frames = []
-    for j, p in enumerate(designs):
-        truth = runner.true_effects(p)[_TERM]
-        spawn = np.random.SeedSequence(int(seed), spawn_key=(p.n_patients,))
-        state = spawn.generate_state(2, np.uint32)
-        panels = runner.simulate_panels(p, int(n_reps), seed=int(state[0]) << 32 | int(state[1]))
-        for name in names:
-            singular = np.full(n_reps, np.nan)
-            if name in MULTILEVEL_ESTIMATORS:
-                est, se = np.full(n_reps, np.nan), np.full(n_reps, np.nan)
-                for r in range(n_reps):
-                    with warnings.catch_warnings():
-                        # non-converged fits are left out (nan), as the runner does
-                        warnings.simplefilter("ignore")
-                        fit = fit_lagged_model(panels.long(r), detrend=MULTILEVEL_ESTIMATORS[name])
-                    if fit.converged:
-                        row = fit.fixed_effects.set_index("term").loc["alliance_within:iip_c"]
-                        est[r] = float(row["estimate"]) * p.iip_sd
-                        se[r] = float(row["std_error"]) * p.iip_sd
-                        singular[r] = float(fit.singular)
-                df = np.full(n_reps, np.inf)
-            else:
-                estimator = runner.ESTIMATORS[name]
-                k = estimator.terms.index(_TERM)
-                est, se, df = (np.asarray(a)[:, k] for a in estimator.fit(panels))
-            frames.append(
-                pd.DataFrame(
-                    {
-                        "design": j,
-                        "n_patients": p.n_patients,
-                        "n_sessions": p.n_sessions,
-                        "replication": np.arange(n_reps),
-                        "estimator": name,
-                        "term": _TERM,
-                        "truth": truth,
-                        "estimate": est,
-                        "std_error": se,
-                        "df": df,
-                        "_singular": singular,
-                    }
-                )
-            )
-    reps = pd.concat(frames, ignore_index=True)
-    share_singular = reps.groupby(["design", "estimator"], sort=False)["_singular"].mean()
-    out = runner.summarize_replications(reps.drop(columns="_singular"), level=level, alpha=alpha)
-    out["recovered"] = out["mean_estimate"] / out["truth"]
-    keys = zip(out["design"], out["estimator"], strict=True)
-    out["singular"] = [share_singular[k] for k in keys]
-    return out.drop(columns="design")

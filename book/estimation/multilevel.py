@@ -21,14 +21,16 @@ builds the lags with :func:`book.estimation.panel.add_lags` and the split with
 
 from __future__ import annotations
 
+import functools
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 import scipy.stats
 import statsmodels.api as sm
 
+from book._checks import check_bool, check_choice, check_count, check_level
 from book.estimation.decomposition import detrend as _detrend
 from book.estimation.decomposition import person_mean_center
 from book.estimation.panel import add_lags
@@ -101,7 +103,8 @@ class LaggedModelResult:
     engine : str
         ``"fast"`` (vectorised profiled REML) or ``"statsmodels"``.
     model : statsmodels MixedLM
-        The unfitted statsmodels model, to refit with statsmodels itself.
+        The unfitted statsmodels model of the same formulas and model frame,
+        to refit with statsmodels itself (built when first used).
     """
 
     fixed_effects: pd.DataFrame
@@ -121,7 +124,11 @@ class LaggedModelResult:
     loglike: float
     engine: str
     detrend: bool
-    model: object = field(default=None)
+
+    @functools.cached_property
+    def model(self):
+        """The unfitted statsmodels ``MixedLM`` of :attr:`formula` and :attr:`re_formula`."""
+        return _statsmodels_model(self.formula, self.re_formula, self.data)
 
     @property
     def n_observations(self) -> int:
@@ -176,9 +183,32 @@ def _as_frame(data) -> pd.DataFrame:
     )
 
 
-def _check_choice(name, value, allowed):
-    if value not in allowed:
-        raise ValueError(f"{name} must be one of {list(allowed)}, got {value!r}")
+def _listed(ids) -> str:
+    """Up to eight patient ids, sorted when they can be, as the messages show them."""
+    ids = [i.item() if isinstance(i, np.generic) else i for i in ids]
+    try:
+        ids = sorted(ids)
+    except TypeError:  # ids of mixed types: keep the order of the data
+        pass
+    return f"{ids[:8]}{' ...' if len(ids) > 8 else ''}"
+
+
+def _check_values(df: pd.DataFrame) -> None:
+    """Patient ids present; scores finite or missing (never infinite)."""
+    if df["patient_id"].isna().any():
+        rows = df.index[df["patient_id"].isna()].tolist()
+        raise ValueError(
+            f"column 'patient_id' has {len(rows)} missing value(s) (rows {rows[:8]}); "
+            "every row needs the id of its patient"
+        )
+    for col in ("bdi", "alliance", "iip"):
+        infinite = np.isinf(df[col].to_numpy())
+        if infinite.any():
+            rows = df.index[infinite].tolist()
+            raise ValueError(
+                f"column {col!r} has {len(rows)} infinite value(s) (rows {rows[:8]}); a score "
+                "must be a finite number, or missing (NaN) when it was not recorded"
+            )
 
 
 def build_model_frame(
@@ -193,9 +223,10 @@ def build_model_frame(
     ----------
     data : Study or pandas.DataFrame
         A study, or a long table with the columns in :data:`REQUIRED_COLUMNS`
-        (``patient_id``, ``session`` as an integer session number, ``bdi``
-        reported before the session, ``alliance`` rated after it, ``iip`` at
-        intake, constant within patient).
+        (``patient_id``, any id a file can hold: numbers or text;
+        ``session`` as an integer session number, ``bdi`` reported before the
+        session, ``alliance`` rated after it, ``iip`` at intake, constant
+        within patient). Scores may be missing (NaN), never infinite.
     direction : {"alliance_to_symptoms", "symptoms_to_alliance"}
         Which measure is the outcome at the next session.
     detrend : bool, default False
@@ -225,9 +256,8 @@ def build_model_frame(
     3           2        1      21.0  -4.75        -0.166667   -0.5
     4           2        2      17.0  -3.75         0.333333   -0.5
     """
-    _check_choice("direction", direction, _DIRECTIONS)
-    if not isinstance(detrend, bool):
-        raise TypeError(f"detrend must be True or False, got {detrend!r}")
+    check_choice(direction, "direction", _DIRECTIONS)
+    check_bool(detrend, "detrend")
     df = _as_frame(data)
     missing = [c for c in REQUIRED_COLUMNS if c not in df.columns]
     if missing:
@@ -236,24 +266,25 @@ def build_model_frame(
             f"(one row per patient and session); available columns: {list(df.columns)}"
         )
     for col in REQUIRED_COLUMNS[1:]:
-        if not pd.api.types.is_numeric_dtype(df[col]):
+        if not pd.api.types.is_numeric_dtype(df[col]) or pd.api.types.is_bool_dtype(df[col]):
             raise ValueError(f"column {col!r} must be numeric, it has dtype {df[col].dtype}")
     df = df[list(REQUIRED_COLUMNS)].copy()
     for col in ("bdi", "alliance", "iip"):
         df[col] = df[col].astype("float64")
-    if (df.groupby("patient_id")["iip"].nunique() > 1).any():
+    _check_values(df)
+    if (df.groupby("patient_id", sort=False)["iip"].nunique() > 1).any():
         raise ValueError("iip must be constant within each patient (measured at intake)")
 
     outcome, predictor = _DIRECTIONS[direction]
     notes: list[str] = []
 
-    n_sessions = df.groupby("patient_id")["session"].nunique()
+    n_sessions = df.groupby("patient_id", sort=False)["session"].nunique()
     if (n_sessions < 2).all():
         raise ValueError(
             "every patient has only one session: a lagged model needs at least two "
             "consecutive sessions per patient"
         )
-    within_sd = df.groupby("patient_id")[predictor].std()
+    within_sd = df.groupby("patient_id", sort=False)[predictor].std()
     if not (within_sd > 0).any():
         raise ValueError(
             f"{predictor} is constant within every patient, so it has no within-patient "
@@ -269,16 +300,24 @@ def build_model_frame(
     needed = [nxt, outcome, f"{predictor}_within", f"{predictor}_between", "iip"]
     complete = df[needed].notna().all(axis=1)
     frame = df.loc[complete].copy()
-    lost = sorted(int(p) for p in set(df["patient_id"]) - set(frame["patient_id"]))
+    kept = set(frame["patient_id"])
+    no_iip = df.loc[df["iip"].isna(), "patient_id"].unique()
+    if len(no_iip):
+        notes.append(
+            f"{len(no_iip)} patient(s) without an IIP score (interpersonal problems at "
+            f"intake) were left out: {_listed(no_iip)}"
+        )
+    lost = [p for p in df["patient_id"].unique() if p not in kept and p not in set(no_iip)]
     if lost:
         notes.append(
             f"{len(lost)} patient(s) without a complete pair of consecutive sessions "
-            f"were left out (e.g. one session only): {lost[:8]}{' ...' if len(lost) > 8 else ''}"
+            f"({outcome} and {predictor} at one session, {outcome} at the next) were left "
+            f"out: {_listed(lost)}"
         )
     if frame.empty:
         raise ValueError(
             "no patient has a complete pair of consecutive sessions "
-            f"({outcome} and {predictor} at session t, {outcome} at t+1)"
+            f"({outcome} and {predictor} at session t, {outcome} at t+1, and an IIP score)"
         )
     if not (frame[f"{predictor}_within"].abs() > 1e-12).any():
         raise ValueError(f"{predictor} has no within-patient variation in the model frame")
@@ -309,6 +348,37 @@ def _formulas(direction, detrend, random_effects):
     formula = f"{outcome}_next ~ " + " + ".join(terms)
     re_formula = f"~ 1 + {w}" if random_effects == "intercept+slope" else "~ 1"
     return formula, re_formula, w
+
+
+def _design(frame: pd.DataFrame, formula: str, re_formula: str):
+    """Outcome, fixed and random design matrices of the formulas, built without patsy.
+
+    The columns and their order are those statsmodels' formula interface gives
+    (``Intercept`` first, ``a:b`` the product of ``a`` and ``b``); a test checks
+    that the matrices are equal.
+    """
+    lhs, rhs = (part.strip() for part in formula.split("~"))
+    fe_names = ["Intercept", *(t.strip() for t in rhs.split("+"))]
+    re_names = ["Intercept", *(t.strip() for t in re_formula.split("~")[1].split("+")[1:])]
+
+    def column(name):
+        if name == "Intercept":
+            return np.ones(len(frame))
+        if ":" in name:
+            a, b = name.split(":")
+            return frame[a].to_numpy(dtype=float) * frame[b].to_numpy(dtype=float)
+        return frame[name].to_numpy(dtype=float)
+
+    y = frame[lhs].to_numpy(dtype=float)
+    X = np.column_stack([column(n) for n in fe_names])
+    Z = np.column_stack([column(n) for n in re_names])
+    return y, X, Z, fe_names, re_names
+
+
+def _statsmodels_model(formula: str, re_formula: str, frame: pd.DataFrame):
+    return sm.MixedLM.from_formula(
+        formula, data=frame, groups=frame["patient_id"], re_formula=re_formula
+    )
 
 
 def _tidy(names, estimate, cov, alpha):
@@ -347,6 +417,44 @@ def _is_singular(cov_re, scale):
         return True
 
 
+def _check_identified(frame: pd.DataFrame, random_effects: str, notes: list[str]) -> None:
+    """Refuse a random part the design cannot separate from the residual, as lme4 does.
+
+    With :math:`N` session pairs from :math:`J` patients and :math:`q` random
+    effects per patient, lme4 stops unless :math:`N > J` (``check.nobs.vs.nlev``)
+    and :math:`N > qJ` (``check.nobs.vs.nRE``): otherwise there are at least as
+    many random effects as observations, and the variances of the random part
+    and of the residual cannot be told apart. A weaker design, in which most
+    patients contribute no more pairs than they have random effects, is
+    reported in the notes.
+    """
+    pairs = frame.groupby("patient_id", sort=False).size()
+    n, j = int(pairs.sum()), len(pairs)
+    q = 2 if random_effects == "intercept+slope" else 1
+    if n <= j:
+        raise ValueError(
+            f"each of the {j} patients contributes a single pair of consecutive sessions "
+            f"({n} pairs in all), so a patient's random intercept cannot be told apart from "
+            "the residual and the multilevel model is not identified (lme4 refuses such "
+            "designs too). Use a model without random effects, such as "
+            "fit_pooled_regression, or collect more sessions per patient"
+        )
+    if n <= q * j:
+        raise ValueError(
+            f"{n} session pairs from {j} patients are not more than the {q * j} random "
+            "effects of a random intercept and slope per patient, so the random part cannot "
+            "be told apart from the residual (lme4 refuses such designs too); use "
+            "random_effects='intercept', or more sessions per patient"
+        )
+    few = int((pairs <= q).sum())
+    if few > j / 2:
+        notes.append(
+            f"{few} of the {j} patients contribute no more session pairs than they have "
+            f"random effects ({q}); the variance components rest on the other {j - few} "
+            "and are estimated imprecisely"
+        )
+
+
 def fit_lagged_model(
     data,
     *,
@@ -378,9 +486,9 @@ def fit_lagged_model(
     ----------
     data : Study or pandas.DataFrame
         A study (``simulate`` or ``load_study``), or a long table with the
-        columns ``patient_id``, ``session`` (integer session number), ``bdi``
-        (reported before the session), ``alliance`` (rated after it) and
-        ``iip`` (intake, constant within patient).
+        columns ``patient_id`` (numbers or text), ``session`` (integer session
+        number), ``bdi`` (reported before the session), ``alliance`` (rated
+        after it) and ``iip`` (intake, constant within patient).
     direction : {"alliance_to_symptoms", "symptoms_to_alliance"}
         The outcome at the next session.
     detrend : bool, default False
@@ -409,14 +517,23 @@ def fit_lagged_model(
         plain ``messages``. A fit that did not converge also raises a
         :class:`ModelFitWarning`.
 
+    Raises
+    ------
+    ValueError
+        For data the model cannot use (missing columns, infinite scores, an
+        IIP that changes within a patient, no complete pair of sessions), and
+        for a design that cannot identify the random part: as lme4 does, the
+        model is refused unless there are more session pairs than patients
+        (more than twice as many with the random slope).
+
     Notes
     -----
-    *Patients left out.* A patient enters the model only with at least one
-    complete pair of consecutive sessions (this session's predictor and
-    outcome, the next session's outcome). Patients without one, for example
-    those seen only once, are left out without an error, and the first of
-    ``messages`` says how many and which; ``n_patients`` counts the patients
-    the model did use.
+    *Patients left out.* A patient enters the model only with an IIP score
+    and at least one complete pair of consecutive sessions (this session's
+    predictor and outcome, the next session's outcome). Patients without
+    one, for example those seen only once, are left out without an error,
+    and ``messages`` say how many, which and why; ``n_patients`` counts the
+    patients the model did use.
 
     Standard errors of the fixed effects are the usual model-based ones,
     :math:`\\hat\\sigma^2 (X'\\hat V^{-1} X)^{-1}` (as in lme4 and SAS PROC MIXED).
@@ -434,13 +551,11 @@ def fit_lagged_model(
     >>> round(fit.coef("alliance_within"), 2), fit.converged
     (-1.44, True)
     """
-    _check_choice("direction", direction, _DIRECTIONS)
-    _check_choice("random_effects", random_effects, _RANDOM)
-    _check_choice("engine", engine, _ENGINES)
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
-    if not isinstance(maxiter, int) or maxiter < 1:
-        raise ValueError(f"maxiter must be a positive integer, got {maxiter!r}")
+    check_choice(direction, "direction", _DIRECTIONS)
+    check_choice(random_effects, "random_effects", _RANDOM)
+    check_choice(engine, "engine", _ENGINES)
+    alpha = check_level(alpha, "alpha")
+    maxiter = check_count(maxiter, "maxiter")
 
     frame, centering, notes = build_model_frame(data, direction=direction, detrend=detrend)
     if frame["patient_id"].nunique() < 3:
@@ -448,20 +563,21 @@ def fit_lagged_model(
             "fewer than three patients have a complete pair of consecutive sessions; "
             "a multilevel model needs many more"
         )
+    _check_identified(frame, random_effects, notes)
+    frame = frame.reset_index(drop=True)
     formula, re_formula, predictor = _formulas(direction, detrend, random_effects)
-    model = sm.MixedLM.from_formula(
-        formula, data=frame, groups=frame["patient_id"], re_formula=re_formula
-    )
-    fe_names = list(model.exog_names)
-    re_names = ["Intercept" if n == "Group" else n for n in model.data.exog_re_names]
-    groups = frame["patient_id"].to_numpy()
+    # patients as codes 0, 1, ... in the order of the data: any id works (text,
+    # numbers too large for an integer type, a mixture), and the labels come back below
+    codes, labels = pd.factorize(frame["patient_id"], sort=False)
 
     if engine == "fast":
-        fit = fit_reml(model.endog, model.exog, model.exog_re, groups, maxiter=maxiter)
+        y, X, Z, fe_names, re_names = _design(frame, formula, re_formula)
+        fit = fit_reml(y, X, Z, codes, maxiter=maxiter)
         fe, cov_fe, cov_re, scale = fit.fe_params, fit.cov_fe, fit.cov_re, fit.scale
         converged, singular, loglike = fit.converged, fit.singular, fit.loglike
         blup = pd.DataFrame(fit.random_effects, columns=re_names)
-        blup.insert(0, "patient_id", fit.groups)
+        blup.insert(0, "patient_id", np.asarray(labels, dtype=object)[fit.groups])
+        model = None
         if not converged:
             notes.insert(
                 0,
@@ -469,6 +585,9 @@ def fit_lagged_model(
                 f"{fit.gradient_norm:.2g}); the numbers are not the REML estimates",
             )
     else:
+        model = _statsmodels_model(formula, re_formula, frame)
+        fe_names = list(model.exog_names)
+        re_names = ["Intercept" if n == "Group" else n for n in model.data.exog_re_names]
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
             res = model.fit(reml=True, maxiter=maxiter)
@@ -499,12 +618,12 @@ def fit_lagged_model(
     if not converged:
         warnings.warn(notes[0], ModelFitWarning, stacklevel=2)
 
-    return LaggedModelResult(
+    result = LaggedModelResult(
         fixed_effects=_tidy(fe_names, fe, cov_fe, alpha),
         variance_components=_variance_table(cov_re, scale, re_names),
         formula=formula,
         re_formula=re_formula,
-        data=frame.reset_index(drop=True),
+        data=frame,
         converged=converged,
         singular=singular,
         messages=tuple(notes),
@@ -517,8 +636,10 @@ def fit_lagged_model(
         loglike=loglike,
         engine=engine,
         detrend=detrend,
-        model=model,
     )
+    if model is not None:
+        result.__dict__["model"] = model  # the model just fitted, as the cached property
+    return result
 
 
 def fit_pooled_regression(data, *, alpha: float = 0.05) -> pd.DataFrame:
@@ -552,8 +673,7 @@ def fit_pooled_regression(data, *, alpha: float = 0.05) -> pd.DataFrame:
     >>> round(float(table.set_index("term").loc["alliance", "estimate"]), 2)
     -0.9
     """
-    if not (isinstance(alpha, float) and 0 < alpha < 1):
-        raise ValueError(f"alpha must be a number in (0, 1), got {alpha!r}")
+    alpha = check_level(alpha, "alpha")
     frame, _, _ = build_model_frame(data)
     res = sm.OLS.from_formula("bdi_next ~ bdi + alliance", data=frame).fit(
         cov_type="cluster", cov_kwds={"groups": frame["patient_id"].to_numpy()}

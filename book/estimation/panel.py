@@ -11,7 +11,7 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from book._checks import require_columns
+from book._checks import check_count, require_columns
 
 __all__ = ["add_lags"]
 
@@ -96,8 +96,7 @@ def add_lags(
     """
     columns = [columns] if isinstance(columns, str) else list(columns)
     require_columns(data, [*columns, by, time])
-    if not isinstance(periods, (int, np.integer)) or isinstance(periods, bool) or periods < 1:
-        raise ValueError(f"periods must be a positive integer, got {periods!r}")
+    check_count(periods, "periods")
     _check_session_numbers(data[time], time)
     if data.duplicated([by, time]).any():
         raise ValueError(f"data has duplicate ({by}, {time}) rows; each session must appear once")

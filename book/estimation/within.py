@@ -8,17 +8,21 @@ session :math:`t`, with one intercept per patient:
 .. math::
 
     y_{i,t+1} = \alpha_i + \phi\, y_{it} + \beta\, x_{it}
-                + \beta_m\, x_{it} z_i + e_{i,t+1},
+                + \beta_m\, x_{it} (z_i - \bar z) + e_{i,t+1},
 
-where :math:`z_i` is a standardized patient moderator (interpersonal
-problems) and the last term is optional. The patient intercepts
+where :math:`z_i` is a patient moderator (interpersonal problems) centred at
+its sample mean, and the last term is optional. The patient intercepts
 :math:`\alpha_i` are removed by person-mean centring every variable over the
 patient's usable sessions (the within transformation), so only
 within-patient variation identifies :math:`\phi`, :math:`\beta` and
 :math:`\beta_m`. Because of the patient intercepts, centring the alliance on
 the patient's mean beforehand changes nothing: the estimate is the same for
 :math:`x_{it}` and for its within-patient part :math:`x_{it} - \bar x_i`,
-so the terms are named ``alliance_within``.
+so the terms are named ``alliance_within``. The terms carry the names of the
+multilevel model's formula (:func:`book.estimation.multilevel.fit_lagged_model`):
+``bdi_c`` for the lagged outcome (centring changes no slope), ``alliance_within``
+and ``alliance_within:iip_c``, the change of the effect per IIP-32 point, so
+that both estimators report the same quantities in the same units.
 
 Everything is closed-form least squares on arrays of shape
 ``(..., patients, sessions)``, so thousands of simulated replications are
@@ -41,7 +45,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from book._checks import require_columns
+from book._checks import check_choice, check_level, require_columns
 
 __all__ = ["WithinFit", "fit_within", "panel_arrays", "within_formula", "within_regression"]
 
@@ -60,7 +64,7 @@ class WithinFit:
     Attributes
     ----------
     terms : tuple of str
-        Names of the coefficients, e.g. ``("bdi", "alliance_within")``.
+        Names of the coefficients, e.g. ``("bdi_c", "alliance_within")``.
     estimate, std_error : numpy.ndarray
         Coefficients and their standard errors, shape ``(..., len(terms))``.
     df : numpy.ndarray
@@ -90,7 +94,7 @@ class WithinFit:
 
     def conf_int(self, level: float = 0.95) -> tuple[np.ndarray, np.ndarray]:
         """Lower and upper limits of the ``level`` confidence interval of each term."""
-        _check_level(level)
+        level = check_level(level)
         half = stats.t.ppf(0.5 + level / 2.0, self.df[..., None]) * self.std_error
         return self.estimate - half, self.estimate + half
 
@@ -109,7 +113,7 @@ def within_formula(
     outcome, predictor : str
         Names of the outcome (``bdi``) and the predictor (``alliance``).
     moderator : str, optional
-        Name of a patient-level moderator (``iip``), standardized as ``iip_z``.
+        Name of a patient-level moderator (``iip``), centred as ``iip_c``.
     detrend : bool, default False
         Add a linear trend over sessions for every patient,
         ``C(patient_id):session``.
@@ -118,13 +122,14 @@ def within_formula(
     -------
     str
         The formula, with ``_next`` for the outcome one session later,
-        ``_within`` for the person-mean-centred predictor and
-        ``C(patient_id)`` for the patient intercepts.
+        ``_within`` for the person-mean-centred predictor, ``_c`` for
+        variables centred at their sample mean and ``C(patient_id)`` for the
+        patient intercepts.
 
     Examples
     --------
     >>> within_formula(moderator="iip")
-    'bdi_next ~ bdi + alliance_within + alliance_within:iip_z + C(patient_id)'
+    'bdi_next ~ bdi_c + alliance_within + alliance_within:iip_c + C(patient_id)'
     """
     terms = _term_names(outcome, predictor, moderator)
     trend = " + C(patient_id):session" if detrend else ""
@@ -157,10 +162,11 @@ def within_regression(
     predictor : array_like, same shape as ``outcome``
         The predictor after each session (``nan`` when missing).
     moderator : array_like, shape (..., patients), optional
-        A patient-level moderator. It is standardized within each data set over
-        the patients with a value (mean 0, SD 1 with ``ddof=1``), so the
-        predictor's coefficient is its effect for a patient of average
-        moderator and the interaction is the change per SD of the moderator.
+        A patient-level moderator. It is centred within each data set at its
+        mean over the patients with a value, so the predictor's coefficient is
+        its effect for a patient of average moderator and the interaction is
+        the change per unit of the moderator (per IIP-32 point), as in
+        :func:`book.estimation.multilevel.fit_lagged_model`.
     detrend : bool, default False
         Also remove each patient's linear trend over sessions: every variable
         is regressed on the session number within patient over the usable
@@ -195,14 +201,13 @@ def within_regression(
     >>> y[:, 0] = [1.0, 0.5, 0.0]
     >>> fit = within_regression(y, x)
     >>> fit.terms
-    ('bdi', 'alliance_within')
+    ('bdi_c', 'alliance_within')
     >>> np.round(fit.estimate, 2)
     array([ 0.12, -1.  ])
     >>> int(fit.n_obs), int(fit.n_patients), int(fit.df)
     (9, 3, 2)
     """
-    if cov_type not in _COV_TYPES:
-        raise ValueError(f"cov_type must be one of {_COV_TYPES}, got {cov_type!r}")
+    check_choice(cov_type, "cov_type", _COV_TYPES)
     if isinstance(names, str) or len(names) != 3:
         raise ValueError(
             "names must give three names: outcome, predictor and moderator, "
@@ -225,7 +230,7 @@ def within_regression(
     valid = np.isfinite(y_next) & np.isfinite(y_lag) & np.isfinite(x_lag)
     columns = [y_lag, x_lag]
     if moderator is not None:
-        z = _standardize(np.asarray(moderator, dtype=float), y_all.shape[:-1])
+        z = _centre_moderator(np.asarray(moderator, dtype=float), y_all.shape[:-1])
         valid &= np.isfinite(z)[..., None]
         columns.append(x_lag * z[..., None])
 
@@ -388,7 +393,7 @@ def fit_within(
 
     The model is :func:`within_formula`: the outcome at the next session on
     the outcome and the person-mean-centred predictor at this session (and
-    their interaction with the standardized moderator), with one intercept
+    their interaction with the centred moderator), with one intercept
     per patient. Pairs of sessions follow session numbers, so a missing
     session gives a missing lag (as :func:`book.estimation.panel.add_lags`).
 
@@ -401,8 +406,9 @@ def fit_within(
     predictor : str, default "alliance"
         Alliance rated after each session.
     moderator : str, optional
-        A patient-level column (e.g. ``"iip"``) whose standardized value
-        moderates the predictor's effect; it must be constant within patients.
+        A patient-level column (e.g. ``"iip"``) whose value, centred at its
+        sample mean, moderates the predictor's effect; it must be constant
+        within patients.
     by : str, default "patient_id"
         The column identifying patients (the clusters).
     time : str, default "session"
@@ -419,8 +425,8 @@ def fit_within(
     Returns
     -------
     pandas.DataFrame
-        One row per term: ``term``, ``estimate``, ``std_error``,
-        ``statistic``, ``df``, ``p_value``, ``ci_low``, ``ci_high``,
+        One row per term: ``term``, ``estimate``, ``std_error``, ``ci_low``,
+        ``ci_high``, ``p_value``, ``df``, ``statistic`` (the t statistic),
         ``n_obs`` (session pairs) and ``n_patients``.
 
     Examples
@@ -429,11 +435,11 @@ def fit_within(
     >>> table = fit_within(load_study().long(), moderator="iip")
     >>> table[["term", "estimate", "std_error"]].round(3)
                         term  estimate  std_error
-    0                    bdi     0.585      0.020
+    0                  bdi_c     0.585      0.020
     1        alliance_within    -1.808      0.278
-    2  alliance_within:iip_z    -0.558      0.252
+    2  alliance_within:iip_c    -1.088      0.492
     """
-    _check_level(level)
+    level = check_level(level)
     needed = [outcome, predictor] + ([moderator] if moderator is not None else [])
     ids, arrays = panel_arrays(data, needed, by=by, time=time)
     z = None
@@ -463,11 +469,11 @@ def fit_within(
             "term": list(fit.terms),
             "estimate": fit.estimate,
             "std_error": fit.std_error,
-            "statistic": fit.statistic(),
-            "df": np.repeat(float(fit.df), k),
-            "p_value": fit.p_value(),
             "ci_low": low,
             "ci_high": high,
+            "p_value": fit.p_value(),
+            "df": np.repeat(float(fit.df), k),
+            "statistic": fit.statistic(),
             "n_obs": np.repeat(int(fit.n_obs), k),
             "n_patients": np.repeat(int(fit.n_patients), k),
         }
@@ -478,9 +484,9 @@ def fit_within(
 
 
 def _term_names(outcome: str, predictor: str, moderator: str | None) -> tuple[str, ...]:
-    terms = (outcome, f"{predictor}_within")
+    terms = (f"{outcome}_c", f"{predictor}_within")
     if moderator is not None:
-        terms += (f"{predictor}_within:{moderator}_z",)
+        terms += (f"{predictor}_within:{moderator}_c",)
     return terms
 
 
@@ -496,7 +502,8 @@ def _centre(values: np.ndarray, valid: np.ndarray, n: np.ndarray) -> np.ndarray:
     return v
 
 
-def _standardize(z: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+def _centre_moderator(z: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
+    """The moderator minus its mean over the patients with a value (``nan`` stays ``nan``)."""
     if z.shape != shape:
         raise ValueError(
             f"moderator must have shape (..., patients) = {shape}, matching outcome; got {z.shape}"
@@ -504,13 +511,4 @@ def _standardize(z: np.ndarray, shape: tuple[int, ...]) -> np.ndarray:
     ok = np.isfinite(z)
     n = ok.sum(axis=-1, keepdims=True)
     mean = np.where(ok, z, 0.0).sum(axis=-1, keepdims=True) / np.maximum(n, 1)
-    dev = np.where(ok, z - mean, 0.0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        sd = np.sqrt((dev**2).sum(axis=-1, keepdims=True) / (n - 1))
-        out = (z - mean) / sd
-    return np.where(sd > 0, out, np.nan)
-
-
-def _check_level(level) -> None:
-    if not isinstance(level, (int, float, np.floating)) or not 0.0 < float(level) < 1.0:
-        raise ValueError(f"level must be a number in (0, 1), e.g. 0.95; got {level!r}")
+    return z - mean

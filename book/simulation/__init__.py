@@ -24,7 +24,6 @@ from book.simulation.experiment import (
     effect_by_group,
     feedback_parameters,
     paired_outcomes,
-    simulate_training_trials,
     training_trial,
 )
 from book.simulation.parameters import SimulationParameters, describe_parameters
@@ -50,7 +49,6 @@ __all__ = [
     "rupture_summary",
     "ruptures_per_patient",
     "simulate",
-    "simulate_training_trials",
     "training_trial",
     "true_effects",
     "world",

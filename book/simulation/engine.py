@@ -301,7 +301,14 @@ def _iip_scores(p: SimulationParameters, iip_z: np.ndarray) -> np.ndarray:
 
 
 def true_effects(params: SimulationParameters | None = None) -> dict[str, float]:
-    """The simulation's true effects in the units the models estimate.
+    r"""The simulation's true effects, keyed by the terms of the models that estimate them.
+
+    The keys are the coefficient names of :func:`book.estimation.fit_lagged_model`
+    (and of every estimator of :mod:`book.montecarlo`, which report in the same
+    terms), so an estimate and its truth are looked up by one name. Effects are
+    in the scales' units: the simulation's standardized effects times the
+    within-patient SDs of symptoms (:math:`\sigma_S`, ``symptom_state_sd``) and
+    of the latent alliance (:math:`\sigma_A`, ``state_sd``).
 
     Parameters
     ----------
@@ -311,20 +318,33 @@ def true_effects(params: SimulationParameters | None = None) -> dict[str, float]
     Returns
     -------
     dict
-        ``alliance_to_symptoms``: BDI-II points at the next session per WAI-SR
-        point of within-patient alliance, for a patient of average IIP
-        (:math:`\\beta_0 \\sigma_S / \\sigma_A`); ``alliance_to_symptoms_iip``:
-        its change per IIP-32 point (:math:`\\beta_{IIP}\\sigma_S/(\\sigma_A\\,
-        \\mathrm{SD}_{IIP})`) and ``alliance_to_symptoms_iip_sd``, its change per SD
-        of IIP; ``symptoms_to_alliance``: WAI-SR points per BDI-II
-        point (:math:`\\gamma \\sigma_A/\\sigma_S`); and the two autoregressions.
+        Next-session symptoms (``bdi_next ~ ...``):
+
+        - ``"alliance_within"``: BDI-II points per WAI-SR point of
+          within-patient alliance, for a patient of average interpersonal
+          problems (:math:`\beta_0 \sigma_S / \sigma_A`);
+        - ``"alliance_within:iip_c"``: its change per IIP-32 point
+          (:math:`\beta_{IIP}\sigma_S/(\sigma_A\,\mathrm{SD}_{IIP})`);
+        - ``"alliance_within:iip_z"``: its change per SD of IIP
+          (:math:`\beta_{IIP}\sigma_S/\sigma_A`), the same moderation on the
+          simulation's own scale;
+        - ``"bdi_c"``: the autoregression of the symptoms' fluctuations
+          (``symptom_ar``).
+
+        Next-session alliance (``direction="symptoms_to_alliance"``):
+
+        - ``"bdi_within"``: WAI-SR points per BDI-II point of within-patient
+          symptoms (:math:`\gamma \sigma_A/\sigma_S`);
+        - ``"bdi_within:iip_c"``: its change per IIP-32 point, 0 (the
+          simulation does not moderate this path);
+        - ``"alliance_c"``: the autoregression of the alliance's fluctuations
+          (``alliance_ar``).
 
     Examples
     --------
     >>> {k: round(v, 3) for k, v in true_effects().items()}  # doctest: +NORMALIZE_WHITESPACE
-    {'alliance_to_symptoms': -2.0, 'alliance_to_symptoms_iip': -1.867,
-     'alliance_to_symptoms_iip_sd': -0.933, 'symptoms_to_alliance': -0.006,
-     'alliance_ar': 0.3, 'symptoms_ar': 0.3}
+    {'alliance_within': -2.0, 'alliance_within:iip_c': -1.867, 'alliance_within:iip_z': -0.933,
+     'bdi_c': 0.3, 'bdi_within': -0.006, 'bdi_within:iip_c': 0.0, 'alliance_c': 0.3}
     """
     p = SimulationParameters() if params is None else params
     if not isinstance(p, SimulationParameters):
@@ -333,12 +353,13 @@ def true_effects(params: SimulationParameters | None = None) -> dict[str, float]
         raise ValueError("state_sd, symptom_state_sd and iip_sd must be positive")
     ratio = p.symptom_state_sd / p.state_sd
     return {
-        "alliance_to_symptoms": p.alliance_to_symptoms * ratio,
-        "alliance_to_symptoms_iip": p.alliance_to_symptoms_iip * ratio / p.iip_sd,
-        "alliance_to_symptoms_iip_sd": p.alliance_to_symptoms_iip * ratio,
-        "symptoms_to_alliance": p.symptoms_to_alliance / ratio,
-        "alliance_ar": p.alliance_ar,
-        "symptoms_ar": p.symptom_ar,
+        "alliance_within": p.alliance_to_symptoms * ratio,
+        "alliance_within:iip_c": p.alliance_to_symptoms_iip * ratio / p.iip_sd,
+        "alliance_within:iip_z": p.alliance_to_symptoms_iip * ratio,
+        "bdi_c": p.symptom_ar,
+        "bdi_within": p.symptoms_to_alliance / ratio,
+        "bdi_within:iip_c": 0.0,
+        "alliance_c": p.alliance_ar,
     }
 
 

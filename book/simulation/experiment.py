@@ -17,13 +17,12 @@ parameters). It illustrates their consequences; it is not evidence.
 from __future__ import annotations
 
 import numbers
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from book.simulation.engine import simulate
+from book._checks import check_count, check_level
 from book.simulation.parameters import SimulationParameters
 from book.simulation.study import Study
 
@@ -32,7 +31,6 @@ __all__ = [
     "effect_by_group",
     "feedback_parameters",
     "paired_outcomes",
-    "simulate_training_trials",
     "training_trial",
 ]
 
@@ -170,7 +168,7 @@ def paired_outcomes(control: Study, treated: Study, *, outcome: str = "latent") 
 
 
 def effect_by_group(
-    pairs: pd.DataFrame, by: str = "iip", *, groups: int = 4, confidence: float = 0.95
+    pairs: pd.DataFrame, by: str = "iip", *, groups: int = 4, level: float = 0.95
 ) -> pd.DataFrame:
     """The mean paired difference in groups of patients (quantiles of ``by``).
 
@@ -182,14 +180,14 @@ def effect_by_group(
         The column that forms the groups (e.g. ``"iip"``, ``"trait_alliance"``).
     groups : int, default 4
         How many groups of equal size (quartiles by default).
-    confidence : float, default 0.95
-        Level of the t-based confidence interval of each group's mean.
+    level : float, default 0.95
+        Confidence level of the t-based interval of each group's mean.
 
     Returns
     -------
     pandas.DataFrame
         One row per group, lowest first: ``group`` (1 = lowest), ``low`` and
-        ``high`` (range of ``by``), ``patients``, ``mean_difference``, ``se``,
+        ``high`` (range of ``by``), ``patients``, ``mean_difference``, ``std_error``,
         ``ci_low``, ``ci_high`` and ``share_changed`` (patients whose outcome
         differs at all).
 
@@ -206,17 +204,15 @@ def effect_by_group(
         raise TypeError("pairs must be the DataFrame paired_outcomes returns")
     if by not in pairs.columns:
         raise ValueError(f"column {by!r} not in pairs; available: {list(pairs.columns)}")
-    if not isinstance(groups, numbers.Integral) or groups < 1:
-        raise ValueError(f"groups must be a positive whole number, got {groups!r}")
-    if not 0 < confidence < 1:
-        raise ValueError(f"confidence must be between 0 and 1, got {confidence!r}")
+    check_count(groups, "groups")
+    level = check_level(level)
     codes = pd.qcut(pairs[by], groups, labels=False, duplicates="drop")
     rows = []
     for code, part in pairs.groupby(codes, sort=True):
         d = part["difference"].to_numpy(dtype=float)
         n = len(d)
         se = d.std(ddof=1) / np.sqrt(n) if n > 1 else np.nan
-        half = stats.t.ppf(0.5 + confidence / 2, n - 1) * se if n > 1 else np.nan
+        half = stats.t.ppf(0.5 + level / 2, n - 1) * se if n > 1 else np.nan
         rows.append(
             {
                 "group": int(code) + 1,
@@ -224,7 +220,7 @@ def effect_by_group(
                 "high": float(part[by].max()),
                 "patients": n,
                 "mean_difference": float(d.mean()),
-                "se": float(se),
+                "std_error": float(se),
                 "ci_low": float(d.mean() - half),
                 "ci_high": float(d.mean() + half),
                 "share_changed": float(np.mean(np.abs(d) > 1e-9)),
@@ -292,20 +288,25 @@ def training_trial(study: Study) -> dict:
     The outcome is each patient's last reported BDI-II score; patients are
     averaged within their therapist (training is given to therapists, so the
     therapist is the unit that was assigned) and the trained therapists'
-    mean is compared with the untrained ones' by Welch's t-test.
+    mean is compared with the untrained ones' by Welch's t-test. Many such
+    trials are the Monte Carlo runner's estimator ``"training_trial"``
+    (:mod:`book.montecarlo`).
 
     Returns
     -------
     dict
-        ``difference`` (trained minus untrained, BDI-II points), ``se``,
-        ``t``, ``p`` and the numbers of therapists in each arm.
+        ``term`` (``"alliance_training"``), ``estimate`` (trained minus
+        untrained, BDI-II points), ``std_error``, ``statistic`` (Welch's t),
+        ``df`` (Welch-Satterthwaite), ``p_value`` and the numbers of
+        therapists in each arm.
 
     Examples
     --------
     >>> from book.simulation.engine import simulate
     >>> result = training_trial(simulate(seed=5))
-    >>> sorted(result)
-    ['difference', 'p', 'se', 't', 'therapists_trained', 'therapists_untrained']
+    >>> sorted(result)  # doctest: +NORMALIZE_WHITESPACE
+    ['df', 'estimate', 'p_value', 'statistic', 'std_error', 'term',
+     'therapists_trained', 'therapists_untrained']
     """
     _check_study(study, "study")
     last = pd.Series(_end_symptoms(study, "observed"), index=study.patients["patient_id"])
@@ -320,32 +321,12 @@ def training_trial(study: Study) -> dict:
     test = stats.ttest_ind(trained, untrained, equal_var=False)
     se = np.sqrt(trained.var(ddof=1) / len(trained) + untrained.var(ddof=1) / len(untrained))
     return {
-        "difference": float(trained.mean() - untrained.mean()),
-        "se": float(se),
-        "t": float(test.statistic),
-        "p": float(test.pvalue),
+        "term": "alliance_training",
+        "estimate": float(trained.mean() - untrained.mean()),
+        "std_error": float(se),
+        "statistic": float(test.statistic),
+        "df": float(test.df),
+        "p_value": float(test.pvalue),
         "therapists_trained": len(trained),
         "therapists_untrained": len(untrained),
     }
-
-
-def simulate_training_trials(
-    params: SimulationParameters | None = None, *, seeds: Iterable[int]
-) -> pd.DataFrame:
-    """Run :func:`training_trial` on many simulated studies: one row per seed.
-
-    The share of trials with ``p < .05`` estimates the power of a trial of
-    this design to detect the training effect built into ``params``.
-
-    Examples
-    --------
-    >>> trials = simulate_training_trials(seeds=range(3))
-    >>> trials.columns.tolist()[:3]
-    ['seed', 'difference', 'se']
-    """
-    params = SimulationParameters() if params is None else params
-    seeds = list(seeds)
-    if not seeds:
-        raise ValueError("seeds must name at least one seed")
-    rows = [{"seed": seed, **training_trial(simulate(params, seed=seed))} for seed in seeds]
-    return pd.DataFrame(rows)

@@ -21,7 +21,7 @@ from types import MappingProxyType
 
 import pandas as pd
 
-from book._checks import require_choice
+from book._checks import check_choice
 from book.simulation.parameters import SimulationParameters
 
 __all__ = ["BDI_II_ALPHA", "WORLDS", "World", "describe_worlds", "world"]
@@ -267,9 +267,9 @@ def world(name: str, **overrides) -> SimulationParameters:
     >>> world("Review")
     Traceback (most recent call last):
     ...
-    ValueError: unknown world 'Review'; choose one of: 'review', 'trait_only', ...
+    ValueError: world must be one of ['review', 'trait_only', ...], got 'Review'
     """
-    return WORLDS[require_choice(name, list(WORLDS), "world")].params(**overrides)
+    return WORLDS[check_choice(name, "world", WORLDS)].params(**overrides)
 
 
 def describe_worlds() -> pd.DataFrame:

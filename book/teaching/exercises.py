@@ -340,25 +340,27 @@ def _rup_reliability(study: Study) -> float:
 def _trial_share(seed: int) -> float:
     # Depends only on the seed, so one computation serves every check of a study
     # (tools.classroom computes each student's key more than once in its tests).
-    from book.simulation.experiment import simulate_training_trials
+    from book.montecarlo.runner import run_design_study
 
     planned = SimulationParameters(n_therapists=60, patients_per_therapist=20)
-    trials = simulate_training_trials(planned, seeds=range(seed, seed + 50))
-    return float((trials["p"] < 0.05).mean())
+    trials = run_design_study(
+        planned, n_reps=50, estimators="training_trial", seed=seed, progress=False
+    )
+    return float(trials["power"].iloc[0])
 
 
 @_register(
     "ex-ther-trial",
     chapter="therapists",
     question="In 50 simulated trials with 60 therapists (half trained) and 20 patients each, "
-    "seeds from your study's seed on, what share find the training effect at p < .05?",
-    # The 50 trials are fixed by the seeds, so the share is an exact multiple of 1/50
-    # (one second to compute). The tolerance accepts rounding to two decimals and is
+    "from your study's seed, what share find the training effect at p < .05?",
+    # The 50 trials are fixed by the seed, so the share is an exact multiple of 1/50
+    # (a few seconds to compute). The tolerance accepts rounding to two decimals and is
     # below half a step, so one trial more or fewer is not accepted.
     tolerance=0.005,
-    hint="simulate_training_trials(SimulationParameters(n_therapists=60, "
-    "patients_per_therapist=20), seeds=range(study.seed, study.seed + 50)), then the share "
-    "of its p column below .05, as a proportion between 0 and 1.",
+    hint="run_design_study(SimulationParameters(n_therapists=60, patients_per_therapist=20), "
+    "n_reps=50, estimators='training_trial', seed=study.seed), then its power column: the "
+    "share of trials with p < .05, as a proportion between 0 and 1.",
 )
 def _ther_trial(study: Study) -> float:
     return _trial_share(_seed(study))
@@ -370,11 +372,14 @@ def _ther_trial(study: Study) -> float:
 
 @functools.lru_cache(maxsize=64)
 def _moderation_power_400(seed: int) -> float:
-    from book.montecarlo.runner import design_grid, run_design_study
+    from book.montecarlo.designs import design_grid
+    from book.montecarlo.runner import run_design_study
 
     designs = design_grid(n_patients=[400, 800], n_sessions=12)
-    table = run_design_study(designs, n_reps=200, estimators="within_iip", seed=seed, n_jobs=1)
-    row = table.query("term == 'alliance_within:iip_z' and n_patients == 400")
+    table = run_design_study(
+        designs, n_reps=200, estimators="within_iip", seed=seed, n_jobs=1, progress=False
+    )
+    row = table.query("term == 'alliance_within:iip_c' and n_patients == 400")
     return float(row["power"].iloc[0])
 
 
@@ -383,14 +388,14 @@ def _moderation_power_400(seed: int) -> float:
     chapter="study_design",
     question="With 12 sessions, 200 replications and your study's seed, what power does "
     "run_design_study give for the moderation (within_iip) with 400 patients?",
-    # run_design_study's result depends only on the seed, the designs and n_reps (not
-    # on n_jobs), so the power is an exact multiple of 1/200 (two seconds to compute).
-    # The tolerance accepts the three decimals the chapter prints and is below half a
-    # step, so one replication more or fewer is not accepted.
+    # run_design_study's result depends only on the seed, each design and n_reps (not
+    # on n_jobs or the other designs), so the power is an exact multiple of 1/200 (two
+    # seconds to compute). The tolerance accepts the three decimals the chapter prints
+    # and is below half a step, so one replication more or fewer is not accepted.
     tolerance=0.001,
     hint="run_design_study(design_grid(n_patients=[400, 800], n_sessions=12), n_reps=200, "
     "estimators='within_iip', seed=study.seed); the power of the term "
-    "alliance_within:iip_z in the row with 400 patients, as a proportion.",
+    "alliance_within:iip_c in the row with 400 patients, as a proportion.",
 )
 def _design_moderation(study: Study) -> float:
     return _moderation_power_400(_seed(study))

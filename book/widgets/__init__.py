@@ -1,27 +1,29 @@
 """Interactive explorers for the chapters (ipywidgets 8 and matplotlib).
 
-Explorers, each made by a function named after its idea (the chapter it lives in):
+The explorers, one module and one ``<idea>_explorer()`` function each (the
+chapter each lives in):
 
-- :func:`book.widgets.study.study_explorer` -- trait SD, within SD, autoregression,
-  the alliance effect and its moderation in; four patients and the ICC out
-  (``chapters/simulated_study``).
-- :func:`book.widgets.between_within.between_within_explorer` -- set a
-  between-patient and a within-patient slope; see both fitted lines and the pooled
-  one (``chapters/trait_state``).
-- :func:`book.widgets.nickell.nickell_explorer` -- sessions, autoregression and
-  patients in; the within estimate against the truth and Nickell's formula
-  (``chapters/lagged_models``).
-- :func:`book.widgets.moderation.moderation_explorer` -- a patient's IIP in; that
-  patient's alliance effect and its confidence band out, from a model fitted once
-  (``chapters/moderation``).
-- :func:`book.widgets.design.design_explorer` -- patients and sessions in; the power to
-  detect the within-patient effect and its moderation, with Monte Carlo errors, from a
-  grid simulated once (``chapters/study_design``).
-- :func:`book.widgets.session_monitor.session_monitor_explorer` -- type or upload a
-  patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``).
-
-:mod:`book.widgets.explorer` holds what the explorers share (the ``Explorer`` base
-class: controls, status line, a figure redrawn in place and blitted).
+- :mod:`book.widgets.study` -- :func:`~book.widgets.study.study_explorer`: trait SD,
+  within SD, autoregression, the alliance effect and its moderation in; four patients
+  and the ICC out (``chapters/simulated_study``)
+- :mod:`book.widgets.between_within` --
+  :func:`~book.widgets.between_within.between_within_explorer`: set a between-patient
+  and a within-patient slope; see both fitted lines and the pooled one
+  (``chapters/trait_state``)
+- :mod:`book.widgets.nickell` -- :func:`~book.widgets.nickell.nickell_explorer`:
+  sessions, autoregression and patients in; the within estimate against the truth
+  and Nickell's formula (``chapters/lagged_models``)
+- :mod:`book.widgets.moderation` -- :func:`~book.widgets.moderation.moderation_explorer`:
+  a patient's IIP in; that patient's alliance effect and its confidence band out,
+  from a model fitted once (``chapters/moderation``)
+- :mod:`book.widgets.design` -- :func:`~book.widgets.design.design_explorer`: patients
+  and sessions in; the power to detect the within-patient effect and its moderation,
+  with Monte Carlo errors, from a grid simulated once (``chapters/study_design``)
+- :mod:`book.widgets.session_monitor` --
+  :func:`~book.widgets.session_monitor.session_monitor_explorer`: type or upload a
+  patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``)
+- :mod:`book.widgets.explorer` -- what the explorers share: the ``Explorer`` base
+  class (controls, status line, a figure redrawn in place and blitted)
 
 Conventions every explorer follows, so that it works live (JupyterLab,
 Binder), in the tests (no browser) and in the static HTML book (no kernel):
@@ -43,9 +45,10 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
 4. **Input errors become a message** (``.message``, shown in the widget),
    never a traceback.
 5. **In a chapter** the cell that displays the live widget is tagged
-   ``remove-output`` (without a kernel its controls would be dead) and begins
-   with ``# NBVAL_IGNORE_OUTPUT`` (the widget's text form lists control
-   states, which nbval would compare). The next cell draws the same view as a
+   ``remove-output`` (without a kernel its controls would be dead). It needs no
+   ``NBVAL_IGNORE_OUTPUT``, and must not have one: nbval compares the widget's
+   text form (its heading and "try this" sentence) and skips only the widget
+   view, whose model id is random. The next cell draws the same view as a
    static figure, and the text tells the reader how to run it live
    (:data:`LIVE_HINT`). With the tag ``explorer`` as well, the browser test runs
    the chapter in JupyterLab and moves the cell's first slider (CONTRIBUTING.md

@@ -1,42 +1,40 @@
 r"""Study design, explored: patients and sessions in; power for the effect and its moderation out.
 
 The power of the fixed-effects estimators of the chapter "Designing a study"
-(:data:`book.montecarlo.runner.ESTIMATORS` ``"within"`` and ``"within_iip"``) is looked
-up in a grid of designs computed once, on the first call, by Monte Carlo
-(:func:`power_lookup`), and kept for the session; moving a slider only reads
-the table and redraws.
+(:data:`book.montecarlo.estimators.ESTIMATORS` ``"within"`` and ``"within_iip"``)
+is looked up in a grid of designs computed once, on the first call, by the
+Monte Carlo runner (:func:`power_lookup`), and kept for the session; moving a
+slider only reads the table and redraws.
 
-The grid is cheap because its designs share simulated patients: ``n_reps``
-studies of the largest design (640 patients, 20 sessions) are simulated once
-with :func:`book.montecarlo.runner.simulate_panels`, and the design with :math:`N`
-patients and :math:`T` sessions is the first :math:`N` patients (whole
-therapists) and the first :math:`T` sessions of each of them. The simulator is
-causal, a session depending only on earlier ones, so the first :math:`T`
-sessions of a longer treatment are a study of :math:`T` sessions; and the
-shared draws (common random numbers) make the power curves smooth. Power,
-bias and their Monte Carlo standard errors come from
-:func:`book.montecarlo.runner.summarize_replications`, as in the chapter.
+The grid is cheap because its designs share simulated patients: the runner
+simulates ``n_reps`` studies of the largest design (640 patients, 20 sessions)
+and estimates the design with :math:`N` patients and :math:`T` sessions on the
+first :math:`N` patients (whole therapists) and the first :math:`T` sessions
+of each of them (:func:`book.montecarlo.runner.replicate_designs` with
+``nested``). The simulator is causal, a session depending only on earlier
+ones, so the first :math:`T` sessions of a longer treatment are a study of
+:math:`T` sessions; and the shared draws (common random numbers) make the
+power curves smooth. Power, bias and their Monte Carlo standard errors come
+from :func:`book.montecarlo.summary.summarize_replications`, as in the chapter.
 
 >>> from book.widgets.design import design_explorer
 >>> explorer = design_explorer()                       # the first call builds the grid
->>> explorer.power["alliance_within"], explorer.power["alliance_within:iip_z"]
-(1.0, 0.48)
+>>> explorer.power["alliance_within"], explorer.power["alliance_within:iip_c"]
+(1.0, 0.58)
 >>> explorer.controls["patients"].value = 640
->>> explorer.power["alliance_within:iip_z"]
-0.91
+>>> explorer.power["alliance_within:iip_c"]
+0.96
 """
 
 from __future__ import annotations
 
-import dataclasses
-import numbers
-
 import ipywidgets as widgets
-import numpy as np
 import pandas as pd
 from matplotlib.collections import LineCollection
 
-from book.montecarlo.runner import ESTIMATORS, simulate_panels, summarize_replications, true_effects
+from book._checks import check_choice, check_count, check_params, check_seed
+from book.montecarlo.runner import replicate_designs
+from book.montecarlo.summary import summarize_replications
 from book.plots import COLORS
 from book.simulation.parameters import SimulationParameters
 from book.widgets.explorer import Explorer
@@ -55,9 +53,9 @@ PATIENTS = (40, 80, 160, 240, 320, 480, 640)
 SESSIONS = (4, 6, 8, 12, 16, 20)
 
 #: The terms the explorer reports, with the estimator that reports each.
-TERMS = {"alliance_within": "within", "alliance_within:iip_z": "within_iip"}
-_LABELS = {"alliance_within": "within-patient effect", "alliance_within:iip_z": "its moderation"}
-_COLOURS = {"alliance_within": COLORS["alliance"], "alliance_within:iip_z": COLORS["rupture"]}
+TERMS = {"alliance_within": "within", "alliance_within:iip_c": "within_iip"}
+_LABELS = {"alliance_within": "within-patient effect", "alliance_within:iip_c": "its moderation"}
+_COLOURS = {"alliance_within": COLORS["alliance"], "alliance_within:iip_c": COLORS["rupture"]}
 
 _LOOKUPS: dict[tuple, pd.DataFrame] = {}  # the replications of each grid, once per session
 
@@ -74,17 +72,17 @@ def power_lookup(
 ) -> pd.DataFrame:
     """Power and bias of the fixed-effects estimators on a grid of patients and sessions.
 
-    Simulates ``n_reps`` studies of the largest design once, and estimates
-    every smaller design on the first patients and sessions of the same
-    studies (see the module notes). The result is cached: the same arguments
-    return the same table without simulating again.
+    Runs the Monte Carlo runner once on the largest design, estimating every
+    smaller design on the first patients and sessions of the same studies
+    (see the module notes). The result is cached: the same arguments return
+    the same table without simulating again.
 
     Parameters
     ----------
     n_reps : int, default 100
         Simulated studies per design.
     seed : int, default 2022
-        Seed of :func:`book.montecarlo.runner.simulate_panels`.
+        Seed of the runner.
     patients : sequence of int, default PATIENTS
         Patients per study, multiples of ``params.patients_per_therapist``.
     sessions : sequence of int, default SESSIONS
@@ -96,30 +94,30 @@ def power_lookup(
         Significance level of the tests.
     replications : bool, default False
         Return every estimate instead (the table
-        :func:`book.montecarlo.runner.summarize_replications` summarizes).
+        :func:`book.montecarlo.summary.summarize_replications` summarizes).
 
     Returns
     -------
     pandas.DataFrame
         One row per design, estimator and term (the columns of
-        :func:`book.montecarlo.runner.summarize_replications`, with ``n_patients`` and
+        :func:`book.montecarlo.summary.summarize_replications`, with ``n_patients`` and
         ``n_sessions``); with ``replications=True``, one row per design,
         replication, estimator and term.
 
     Examples
     --------
     >>> table = power_lookup(50, patients=(40, 80), sessions=(4, 12))
-    >>> rows = table[table["term"] == "alliance_within:iip_z"]
+    >>> rows = table[table["term"] == "alliance_within:iip_c"]
     >>> rows[["n_patients", "n_sessions", "power", "power_mcse"]].round(2)
         n_patients  n_sessions  power  power_mcse
-    4           40           4   0.06        0.03
+    4           40           4   0.16        0.05
     9           40          12   0.16        0.05
-    14          80           4   0.10        0.04
-    19          80          12   0.26        0.06
+    14          80           4   0.18        0.05
+    19          80          12   0.30        0.06
     """
-    params = SimulationParameters() if params is None else params
-    if not isinstance(params, SimulationParameters):
-        raise TypeError(f"params must be a SimulationParameters, got {type(params).__name__}")
+    params = check_params(params)
+    seed = check_seed(seed)
+    n_reps = check_count(n_reps, "n_reps", minimum=2)
     patients, sessions = tuple(int(n) for n in patients), tuple(int(t) for t in sessions)
     per = params.patients_per_therapist
     if not patients or any(n < 2 * per or n % per for n in patients):
@@ -129,56 +127,19 @@ def power_lookup(
         )
     if not sessions or min(sessions) < 3:
         raise ValueError(f"sessions must be at least 3 (two lagged pairs), got {sessions}")
-    if not isinstance(n_reps, numbers.Integral) or isinstance(n_reps, bool) or n_reps < 2:
-        raise ValueError(f"n_reps must be an integer of at least 2, got {n_reps!r}")
     key = (n_reps, seed, patients, sessions, params)
     if key not in _LOOKUPS:
-        _LOOKUPS[key] = _replications(n_reps, seed, patients, sessions, params)
+        largest = params.replace(n_therapists=max(patients) // per, n_sessions=max(sessions))
+        _LOOKUPS[key] = replicate_designs(
+            largest,
+            n_reps=n_reps,
+            seed=seed,
+            estimators=list(dict.fromkeys(TERMS.values())),
+            nested={"n_patients": patients, "n_sessions": sessions},
+        )
     if replications:
         return _LOOKUPS[key].copy()
     return summarize_replications(_LOOKUPS[key], alpha=alpha)
-
-
-def _replications(n_reps, seed, patients, sessions, params) -> pd.DataFrame:
-    largest = params.replace(
-        n_therapists=max(patients) // params.patients_per_therapist, n_sessions=max(sessions)
-    )
-    panels = simulate_panels(largest, n_reps, seed=seed)
-    truth = true_effects(largest)  # the effects do not depend on the design's size
-    frames, design = [], 0
-    for n in patients:
-        for t in sessions:
-            part = dataclasses.replace(
-                panels,
-                bdi=panels.bdi[:, :n, :t],
-                alliance=panels.alliance[:, :n, :t],
-                iip=panels.iip[:, :n],
-                params=largest.replace(
-                    n_therapists=n // params.patients_per_therapist, n_sessions=t
-                ),
-            )
-            for name in ("within", "within_iip"):
-                estimator = ESTIMATORS[name]
-                est, se, df = estimator.fit(part)
-                k = len(estimator.terms)
-                frames.append(
-                    pd.DataFrame(
-                        {
-                            "design": design,
-                            "n_patients": n,
-                            "n_sessions": t,
-                            "replication": np.repeat(np.arange(n_reps), k),
-                            "estimator": name,
-                            "term": np.tile(estimator.terms, n_reps),
-                            "truth": np.tile([truth[term] for term in estimator.terms], n_reps),
-                            "estimate": est.reshape(-1),
-                            "std_error": se.reshape(-1),
-                            "df": df.reshape(-1),
-                        }
-                    )
-                )
-            design += 1
-    return pd.concat(frames, ignore_index=True)
 
 
 class DesignExplorer(Explorer):
@@ -200,7 +161,7 @@ class DesignExplorer(Explorer):
         The whole grid (:func:`power_lookup`).
     power, power_mcse, mean_estimate, truth : dict
         For the chosen design, by term (``"alliance_within"``,
-        ``"alliance_within:iip_z"``).
+        ``"alliance_within:iip_c"``).
     """
 
     title = "Designing a study"
@@ -212,12 +173,8 @@ class DesignExplorer(Explorer):
     def __init__(
         self, *, patients: int = 240, sessions: int = 12, n_reps: int = 100, seed: int = 2022
     ):
-        for name, value, allowed in (
-            ("patients", patients, PATIENTS),
-            ("sessions", sessions, SESSIONS),
-        ):
-            if value not in allowed:
-                raise ValueError(f"{name} must be one of {allowed}, got {value!r}")
+        check_choice(patients, "patients", PATIENTS)
+        check_choice(sessions, "sessions", SESSIONS)
         self._start = (patients, sessions)
         self.n_reps, self.seed = n_reps, seed
         self.table = power_lookup(n_reps, seed=seed)
@@ -309,7 +266,7 @@ class DesignExplorer(Explorer):
         right.set_text(f"{self.patients} patients")
 
     def _status(self) -> str:
-        w, m = "alliance_within", "alliance_within:iip_z"
+        w, m = "alliance_within", "alliance_within:iip_c"
         p, se, est, truth = self.power, self.power_mcse, self.mean_estimate, self.truth
         return (
             f"{self.patients} patients with {self.sessions} sessions each ({self.n_reps} simulated "

@@ -101,7 +101,7 @@ class ModerationExplorer(Explorer):
                 raise ValueError("study must be a simulated Study (with truth) to draw the truth")
             p = study.truth.params
             t = true_effects(p)
-            self._truth = (t["alliance_to_symptoms"], t["alliance_to_symptoms_iip"], p.iip_mean)
+            self._truth = (t["alliance_within"], t["alliance_within:iip_c"], p.iip_mean)
         start = fit.centering["iip"] if iip is None else iip
         if not isinstance(start, (int, float, np.floating, np.integer)) or not np.isfinite(start):
             raise ValueError(f"iip must be a finite number, got {iip!r}")

@@ -29,6 +29,7 @@ import numbers
 
 import numpy as np
 
+from book._checks import check_count
 from book.estimation.nickell import nickell_bias
 from book.estimation.within import within_regression
 from book.plots import COLORS
@@ -90,9 +91,7 @@ def symptom_panel(
         ("n_patients", n_patients, 1, MAX_PATIENTS),
         ("n_sessions", n_sessions, 2, MAX_SESSIONS),
     ):
-        if not isinstance(value, numbers.Integral) or isinstance(value, bool):
-            raise ValueError(f"{name} must be an integer, got {value!r}")
-        if not low <= value <= high:
+        if check_count(value, name, minimum=low) > high:
             raise ValueError(f"{name} must be between {low} and {high}, got {value}")
     draws = _draws(seed)
     shocks = draws["shocks"][:n_patients, :n_sessions]

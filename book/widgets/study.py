@@ -130,7 +130,7 @@ class StudyExplorer(Explorer):
         self.params, self.study, self.icc_table = params, study, table
         self.icc_estimate = float(table["icc"].iloc[0])
         self.icc_parameters = params.trait_sd**2 / (params.trait_sd**2 + params.state_sd**2)
-        main, per_sd = truth["alliance_to_symptoms"], truth["alliance_to_symptoms_iip_sd"]
+        main, per_sd = truth["alliance_within"], truth["alliance_within:iip_z"]
         self.true_effects = {
             "mean IIP": main,
             "IIP -1 SD": main - per_sd,

@@ -66,7 +66,7 @@ def test_lags_follow_sessions_not_rows(sessions):
 def test_lead_and_bad_periods():
     d = pd.DataFrame({"patient_id": [1, 1], "session": [1, 2], "bdi": [20.0, 18.0]})
     assert add_lags(d, "bdi", lead=True)["bdi_next"].tolist()[0] == 18.0
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="periods must be an integer of at least 1"):
         add_lags(d, "bdi", periods=0)
     with pytest.raises(ValueError, match="duplicate"):
         add_lags(pd.concat([d, d]), "bdi")

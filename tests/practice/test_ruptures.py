@@ -132,6 +132,7 @@ def test_rules_accept_rows_in_any_order_and_several_patients():
 scores = st.one_of(st.floats(1.0, 5.0, allow_nan=False), st.just(float("nan")))
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=150, deadline=None)
 @given(
     before=st.lists(scores, min_size=1, max_size=12),

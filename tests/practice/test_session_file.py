@@ -295,6 +295,7 @@ def messy_files(draw):
     return header, (ending.join([header, *rows]) + ending).encode()
 
 
+@pytest.mark.slow
 @settings(derandomize=True, max_examples=400, deadline=None)
 @given(case=messy_files())
 def test_any_file_gives_a_report_with_full_accounting_or_a_clear_error(case):

@@ -18,6 +18,7 @@ def canonical():
     return load_study()
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("label", sorted(EXERCISES))
 def test_reference_answer_is_accepted_and_a_wrong_one_gets_a_hint(canonical, label):
     ex = EXERCISES[label]
@@ -39,6 +40,7 @@ def two_students():
 
 # Exercises whose answer is computed from the student's study: from its data
 # (completers, subscales) or from its seed (the two Monte Carlo exercises).
+@pytest.mark.slow
 @pytest.mark.parametrize(
     "label", ["ex-sim-completers", "ex-al-subscales", "ex-ther-trial", "ex-design-moderation"]
 )
@@ -92,6 +94,7 @@ def test_roster_problems_are_listed_with_line_numbers(tmp_path):
         read_roster(_roster(tmp_path, "student_id\n"))
 
 
+@pytest.mark.slow
 def test_student_datasets_reproducible_distinct_and_keyed(tmp_path):
     roster = read_roster(_roster(tmp_path, "student_id\nana\nbo\n"), course_seed=2026)
     key1 = make_student_datasets(roster, tmp_path / "run1")

@@ -5,8 +5,15 @@ from pathlib import Path
 
 import nbformat
 import pytest
+import yaml
 
-from tools.editions import solution_code, solution_texts, strip_solutions, write_student_source
+from tools.editions import (
+    solution_code,
+    solution_texts,
+    strip_solutions,
+    student_config,
+    write_student_source,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 CHAPTERS = sorted((ROOT / "chapters").glob("*.ipynb"))
@@ -127,6 +134,7 @@ def test_student_source_is_a_full_book_without_solutions(tmp_path):
     assert not (tmp_path / "student" / "tests").exists()
     config = (tmp_path / "student" / "_config.yml").read_text()
     assert "student edition" in config and "execute_notebooks: 'off'" in config
+    assert not (tmp_path / "student" / ".github").exists()  # the book's CI is not the edition's
 
 
 def test_student_source_refuses_to_overwrite_the_book(tmp_path):
@@ -134,3 +142,99 @@ def test_student_source_refuses_to_overwrite_the_book(tmp_path):
         write_student_source(ROOT, ROOT)
     with pytest.raises(ValueError, match="_config.yml"):
         write_student_source(tmp_path, tmp_path / "out")
+
+
+FULL_CONFIG = yaml.safe_load((ROOT / "_config.yml").read_text())
+
+
+def test_the_student_edition_has_no_button_to_the_books_repository_by_default():
+    """The book's repository holds every solution: without a repository of the student
+    source, no Binder, Live Code, JupyterHub, Colab or repository button is left."""
+    config = student_config(FULL_CONFIG)
+    assert FULL_CONFIG["repository"]["url"] and FULL_CONFIG["launch_buttons"]["binderhub_url"]
+    assert config["repository"]["url"] == ""  # not absent: Jupyter Book has a default URL
+    launch = config["launch_buttons"]
+    assert not any(launch.get(k) for k in ("binderhub_url", "jupyterhub_url", "colab_url"))
+    assert launch["thebe"] is False
+    assert not any(config["html"].get(k) for k in ("use_repository_button", "use_issues_button"))
+    assert config["title"].endswith("(student edition)")
+    assert FULL_CONFIG["launch_buttons"]["thebe"] is True  # the full edition's is untouched
+
+
+def test_the_student_edition_opens_a_repository_of_the_student_source_when_named():
+    config = student_config(FULL_CONFIG, "https://github.com/course/alliance-student", "week1")
+    assert config["repository"]["url"] == "https://github.com/course/alliance-student"
+    assert config["repository"]["branch"] == "week1"
+    assert (
+        config["launch_buttons"]["binderhub_url"] == FULL_CONFIG["launch_buttons"]["binderhub_url"]
+    )
+
+
+@pytest.mark.parametrize(
+    ("repository", "branch", "message"),
+    [
+        (FULL_CONFIG["repository"]["url"], FULL_CONFIG["repository"]["branch"], "every solution"),
+        (FULL_CONFIG["repository"]["url"].upper(), FULL_CONFIG["repository"]["branch"], "own"),
+        ("https://example.org/course/book", "main", "not a GitHub repository"),
+        ("https://github.com/course/book", "main; rm -rf /", "not a branch name"),
+    ],
+)
+def test_a_repository_holding_solutions_or_none_at_all_is_refused(repository, branch, message):
+    with pytest.raises(ValueError, match=message):
+        student_config(FULL_CONFIG, repository, branch)
+
+
+def test_the_books_repository_on_another_branch_may_hold_the_student_source():
+    url = FULL_CONFIG["repository"]["url"]
+    assert student_config(FULL_CONFIG, url, "student")["repository"]["branch"] == "student"
+
+
+def test_the_command_line_refuses_the_books_repository(tmp_path, capsys):
+    from tools.editions import main
+
+    with pytest.raises(SystemExit):
+        main(
+            [
+                "student",
+                str(ROOT),
+                str(tmp_path / "s"),
+                "--repository",
+                FULL_CONFIG["repository"]["url"],
+                "--branch",
+                FULL_CONFIG["repository"]["branch"],
+            ]
+        )
+    assert "every solution" in capsys.readouterr().err
+    assert not (tmp_path / "s").exists()
+
+
+_TO_BINDER = re.compile(r"launch\s+button|rocket|\bon\s+Binder\b", re.I)
+
+
+def _reader_text(folder):
+    """The prose a student reads: the landing page and every chapter's Markdown."""
+    texts = {"intro.md": (folder / "intro.md").read_text()}
+    for path in sorted((folder / "chapters").glob("*.ipynb")):
+        texts[path.name] = _markdown(nbformat.read(path, as_version=4))
+    return texts
+
+
+def test_the_full_edition_tells_readers_about_its_binder_button():
+    """What the student edition must reword is there to reword (so the next test can fail)."""
+    found = [name for name, text in _reader_text(ROOT).items() if _TO_BINDER.search(text)]
+    assert "intro.md" in found and len(found) >= 2
+
+
+def test_the_student_edition_without_a_repository_sends_no_reader_to_binder(tmp_path):
+    write_student_source(ROOT, tmp_path / "student")
+    left = {
+        name: _TO_BINDER.findall(text)
+        for name, text in _reader_text(tmp_path / "student").items()
+        if _TO_BINDER.search(text)
+    }
+    assert not left, f"the student edition still points to a Binder button: {left}"
+
+
+def test_the_student_edition_with_a_repository_keeps_the_binder_wording(tmp_path):
+    write_student_source(ROOT, tmp_path / "s", "https://github.com/course/alliance-student")
+    assert _TO_BINDER.search((tmp_path / "s" / "intro.md").read_text())

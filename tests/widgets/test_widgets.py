@@ -25,7 +25,8 @@ from book.estimation.decomposition import person_mean_center
 from book.estimation.multilevel import fit_lagged_model
 from book.estimation.nickell import nickell_bias
 from book.estimation.panel import add_lags
-from book.montecarlo.runner import run_design_study, simulate_panels
+from book.montecarlo.panels import chunk_seed, simulate_panels
+from book.montecarlo.runner import CHUNK_CELLS, run_design_study
 from book.simulation.engine import true_effects
 from book.simulation.parameters import SimulationParameters
 from book.widgets import between_within, design, moderation, nickell, study
@@ -480,7 +481,7 @@ def test_the_truth_line_is_the_simulations(detrended_fit, canonical):
     explorer = moderation_explorer(detrended_fit, study=canonical)
     truth = true_effects(canonical.truth.params)
     explorer.controls["iip"].value = 2.0
-    expected = truth["alliance_to_symptoms"] + truth["alliance_to_symptoms_iip"] * (
+    expected = truth["alliance_within"] + truth["alliance_within:iip_c"] * (
         2.0 - canonical.truth.params.iip_mean
     )
     assert explorer.true_slope == pytest.approx(expected)
@@ -531,7 +532,7 @@ def test_power_grows_with_patients_and_sessions(explorers):
     # the moderation is much harder to detect than the effect, at every design
     grid = power_lookup(100)
     main = grid[(grid.term == "alliance_within") & (grid.estimator == "within")]
-    mod = grid[(grid.term == "alliance_within:iip_z") & (grid.estimator == "within_iip")]
+    mod = grid[(grid.term == "alliance_within:iip_c") & (grid.estimator == "within_iip")]
     assert np.all(mod["power"].to_numpy() <= main["power"].to_numpy() + 0.1)
 
 
@@ -547,7 +548,7 @@ def test_nested_designs_agree_with_separately_simulated_studies():
         estimators=["within", "within_iip"],
     )
     alone = alone.set_index(["estimator", "term"])
-    for estimator, term in (("within", "alliance_within"), ("within_iip", "alliance_within:iip_z")):
+    for estimator, term in (("within", "alliance_within"), ("within_iip", "alliance_within:iip_c")):
         a, b = nested.loc[(80, 6, estimator, term)], alone.loc[(estimator, term)]
         # independent Monte Carlo estimates: 4 combined standard errors
         se = np.hypot(a["bias_mcse"], b["bias_mcse"])
@@ -564,19 +565,17 @@ def test_the_grid_estimates_are_least_squares_with_patient_dummies():
         & (reps.replication == 0)
         & (reps.estimator == "within")
     ].set_index("term")
-    # the same simulated studies as the grid: the largest design, seed 2022
-    panels = simulate_panels(
-        SimulationParameters(n_therapists=max(PATIENTS) // 8, n_sessions=max(SESSIONS)),
-        100,
-        seed=2022,
-    )
+    # the same simulated studies as the grid: the first chunk of the largest design, seed 2022
+    largest = SimulationParameters(n_therapists=max(PATIENTS) // 8, n_sessions=max(SESSIONS))
+    size = CHUNK_CELLS // (largest.n_patients * largest.n_sessions)  # the runner's chunk
+    panels = simulate_panels(largest, size, seed=chunk_seed(2022, largest, 0))
     long = panels.long(0)
     long = long[(long["patient_id"] <= 40) & (long["session"] <= 6)]
     frame = add_lags(person_mean_center(long, "alliance"), "bdi", lead=True)
     frame = frame[["patient_id", "bdi", "bdi_next", "alliance_within"]].dropna()
     ols = smf.ols("bdi_next ~ bdi + alliance_within + C(patient_id)", frame).fit()
-    for term in ("bdi", "alliance_within"):
-        assert mine.loc[term, "estimate"] == pytest.approx(ols.params[term], abs=1e-8)
+    for term, name in (("bdi_c", "bdi"), ("alliance_within", "alliance_within")):
+        assert mine.loc[term, "estimate"] == pytest.approx(ols.params[name], abs=1e-8)
 
 
 def test_the_design_update_path_never_simulates(explorers, monkeypatch):
@@ -585,7 +584,7 @@ def test_the_design_update_path_never_simulates(explorers, monkeypatch):
     def simulate(*args, **kwargs):
         raise AssertionError("the explorer simulated on an update")
 
-    monkeypatch.setattr(design, "simulate_panels", simulate)
+    monkeypatch.setattr(design, "replicate_designs", simulate)
     for n in PATIENTS:
         explorer.controls["patients"].value = n
     explorer.controls["patients"].value = 240
