@@ -9,16 +9,18 @@ Monte Carlo SE.
 
 Conditions:
 
-- *by sample size* (FIML): the RI-CLPM's own world (the simulator without
-  individual symptom slopes, ruptures and effects that differ between
-  patients; the alliance without measurement error), 16 to 240 patients,
-  12 sessions, the default missing sessions and dropout (completely at
-  random);
-- *FIML against pairwise*, 240 patients: the default world with the observed
-  WAI-SR (dropout completely at random), and the RI-CLPM's world with
-  dropout at random given the observed symptoms (after each session with a
-  BDI-II of 30 or more the patient leaves with probability 0.35), the case
-  FIML is for.
+- *by sample size* (FIML): the RI-CLPM's own world (``world("riclpm")``: no
+  individual symptom slopes, ruptures or effects that differ between
+  patients; with the alliance without measurement error the model holds),
+  16 to 240 patients, 12 sessions, the default missing sessions and dropout
+  (completely at random);
+- *FIML against pairwise*, 240 patients: the review's world with the
+  observed WAI-SR (dropout completely at random); and the RI-CLPM's world
+  (error-free alliance) with dropout at random given what was observed, the
+  case FIML is for, twice: the simulator's mechanism (on the symptom change
+  last reported, odds ratio 1.5 per BDI-II point), and a stronger one made
+  here (after each session with a BDI-II of 30 or more the patient leaves
+  with probability 0.35).
 
 Run: ``.venv/bin/python benchmarks/riclpm_coverage.py [--reps 200] [--jobs 2]``
 (about 20 minutes on 2 quiet cores with the defaults).
@@ -32,21 +34,18 @@ from joblib import Parallel, delayed
 from timing import machine
 
 from book.estimation.riclpm import fit_riclpm
-from book.montecarlo.compare import error_free_alliance
+from book.montecarlo import RICLPM_TERMS, error_free_alliance
 from book.simulation.engine import simulate, true_effects
-from book.simulation.parameters import SimulationParameters
+from book.simulation.worlds import world
 
-RICLPM_WORLD = {
-    "alliance_to_symptoms_iip": 0.0,
-    "alliance_to_symptoms_sd": 0.0,
-    "symptom_slope_sd": 0.0,
-    "rupture_rate": 0.0,
-}
-TERMS = ("alliance_ar", "symptoms_ar", "alliance_to_symptoms", "symptoms_to_alliance")
+#: The simulator's dropout at random (on the symptom change last reported), made
+#: stronger than in the "dropout_at_random" world so that its consequences show.
+MAR = {"dropout_mechanism": "mar", "dropout_worsening_odds_ratio": 1.5, "dropout_hazard": 0.01}
 
 
 def dropout_after_high_symptoms(sessions: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Dropout at random given the observed history (as in tests/estimation/test_riclpm.py)."""
+    """A stronger dropout at random: after each session whose reported BDI-II is 30 or
+    more the patient leaves with probability 0.35 (on the level, not the change)."""
     rng = np.random.default_rng(seed)
     d = sessions.sort_values(["patient_id", "session"])
     trigger = (d["bdi"] >= 30).fillna(False).to_numpy() & (rng.random(len(d)) < 0.35)
@@ -54,13 +53,12 @@ def dropout_after_high_symptoms(sessions: pd.DataFrame, seed: int) -> pd.DataFra
     return d[~left_before.to_numpy()]
 
 
-def one_study(world: str, n_therapists: int, seed: int, methods) -> list[dict]:
-    params = SimulationParameters(
-        n_therapists=n_therapists, **({} if world == "default" else RICLPM_WORLD)
-    )
+def one_study(condition: str, n_therapists: int, seed: int, methods) -> list[dict]:
+    name = {"review": "review"}.get(condition, "riclpm")
+    params = world(name, n_therapists=n_therapists, **(MAR if "at random" in condition else {}))
     study = simulate(params, seed=seed)
-    data = study.long() if world == "default" else error_free_alliance(study)
-    if world == "riclpm, dropout at random":
+    data = study.long() if condition == "review" else error_free_alliance(study)
+    if condition == "riclpm, dropout after a high score":
         data = dropout_after_high_symptoms(data, seed)
     truth = true_effects(params)
     rows = []
@@ -70,14 +68,14 @@ def one_study(world: str, n_therapists: int, seed: int, methods) -> list[dict]:
             table = fit.estimates.set_index("term") if fit.converged else None
         except ValueError:  # not identified, or (pairwise) a matrix that is not PD
             table = None
-        for term in TERMS:
+        for term, key in RICLPM_TERMS.items():
             rows.append(
                 {
-                    "world": world,
+                    "world": condition,
                     "patients": params.n_patients,
                     "missing": missing,
                     "term": term,
-                    "truth": truth[term],
+                    "truth": truth[key],
                     "estimate": np.nan if table is None else table.loc[term, "estimate"],
                     "std_error": np.nan if table is None else table.loc[term, "std_error"],
                 }
@@ -114,13 +112,15 @@ def main():
     args = parser.parse_args()
     print(machine())
     tasks = [("riclpm", t, ("fiml",)) for t in (2, 3, 6, 12, 30)]
+    both = ("fiml", "pairwise")
     tasks += [
-        ("default", 30, ("fiml", "pairwise")),
-        ("riclpm, dropout at random", 30, ("fiml", "pairwise")),
+        ("review", 30, both),
+        ("riclpm, dropout at random", 30, both),
+        ("riclpm, dropout after a high score", 30, both),
     ]
     jobs = [
-        delayed(one_study)(world, n_t, 10_000 * k + r, methods)
-        for k, (world, n_t, methods) in enumerate(tasks)
+        delayed(one_study)(condition, n_t, 10_000 * k + r, methods)
+        for k, (condition, n_t, methods) in enumerate(tasks)
         for r in range(args.reps)
     ]
     rows = Parallel(n_jobs=args.jobs)(jobs)

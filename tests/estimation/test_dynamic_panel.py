@@ -12,18 +12,13 @@ from book.estimation.dynamic_panel import (
     fit_dynamic_panel,
 )
 from book.estimation.riclpm import fit_riclpm
-from book.montecarlo.compare import error_free_alliance, true_effects
-from book.simulation.engine import simulate
+from book.montecarlo import RICLPM_TERMS, error_free_alliance
+from book.simulation.engine import simulate, true_effects
 from book.simulation.parameters import SimulationParameters
+from book.simulation.worlds import world
 
-#: As in test_riclpm.py: the simulator without what an RI-CLPM leaves out. The ML-SEM
-#: is consistent there too (its fixed effect absorbs the stable levels).
-RICLPM_WORLD = {
-    "alliance_to_symptoms_iip": 0.0,
-    "alliance_to_symptoms_sd": 0.0,
-    "symptom_slope_sd": 0.0,
-    "rupture_rate": 0.0,
-}
+# The RI-CLPM's own world (book.simulation.worlds): the ML-SEM is consistent there too,
+# its fixed effect absorbing the stable levels.
 
 
 @pytest.mark.slow
@@ -31,9 +26,9 @@ def test_recovers_both_directions_on_a_large_sample():
     """2,000 patients, 8 sessions, error-free alliance: the four lagged effects within 3 SE
     of the truth (SEs about 0.012 for the autoregressions, 0.23 for alliance -> symptoms,
     0.0014 for symptoms -> alliance)."""
-    params = SimulationParameters(n_therapists=250, n_sessions=8, **RICLPM_WORLD)
+    params = world("riclpm", n_therapists=250, n_sessions=8)
     data = error_free_alliance(simulate(params, seed=21))
-    truth = true_effects(params)
+    truth = {term: true_effects(params)[key] for term, key in RICLPM_TERMS.items()}
     fit = fit_dynamic_panel(data)
     assert fit.converged
     est = fit.estimates.set_index("term")
@@ -46,7 +41,7 @@ def test_less_precise_than_the_riclpm_where_the_riclpm_is_right():
     """In the RI-CLPM's own world the ML-SEM, which assumes less, pays with larger
     standard errors for the alliance effect (same data, 1,000 patients, 8 sessions:
     about 0.31 against 0.20)."""
-    params = SimulationParameters(n_therapists=125, n_sessions=8, **RICLPM_WORLD)
+    params = world("riclpm", n_therapists=125, n_sessions=8)
     data = error_free_alliance(simulate(params, seed=22))
     se = {}
     for name, fit in (

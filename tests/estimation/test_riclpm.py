@@ -16,19 +16,16 @@ from book.estimation.riclpm import (
     riclpm_description,
     riclpm_paths,
 )
-from book.montecarlo.compare import error_free_alliance, true_effects
-from book.simulation.engine import simulate
+from book.montecarlo import RICLPM_TERMS, error_free_alliance
+from book.simulation.engine import simulate, true_effects
 from book.simulation.parameters import SimulationParameters
+from book.simulation.worlds import world
 
-#: The RI-CLPM's own world: the simulator without what the model leaves out (individual
-#: symptom slopes, ruptures, alliance effects that differ between patients), and the
-#: alliance without measurement error (error_free_alliance).
-RICLPM_WORLD = {
-    "alliance_to_symptoms_iip": 0.0,
-    "alliance_to_symptoms_sd": 0.0,
-    "symptom_slope_sd": 0.0,
-    "rupture_rate": 0.0,
-}
+
+def truth_of(params) -> dict:
+    """The simulation's true lagged effects under the RI-CLPM's names for them."""
+    truth = true_effects(params)
+    return {term: truth[key] for term, key in RICLPM_TERMS.items()}
 
 
 @pytest.fixture(scope="module")
@@ -38,7 +35,7 @@ def canonical():
 
 @pytest.fixture(scope="module")
 def big_riclpm_world():
-    params = SimulationParameters(n_therapists=250, **RICLPM_WORLD)
+    params = world("riclpm", n_therapists=250)  # with error_free_alliance, the model holds
     study = simulate(params, seed=12)
     return params, error_free_alliance(study)
 
@@ -49,7 +46,7 @@ def test_fiml_recovers_every_lagged_effect_in_the_riclpm_world(big_riclpm_world)
     3 SE of the truth (SEs about 0.0085 for the autoregressions, 0.10 for alliance ->
     symptoms, 0.0006 for symptoms -> alliance)."""
     params, data = big_riclpm_world
-    truth = true_effects(params)
+    truth = truth_of(params)
     fit = fit_riclpm(data)
     assert fit.converged and fit.missing == "fiml"
     est = fit.estimates.set_index("term")
@@ -66,7 +63,7 @@ def test_fiml_recovers_the_cross_lags_in_the_default_world():
     the model does not have inflate it, to about 0.48 against 0.30.)"""
     params = SimulationParameters(n_therapists=250)
     data = error_free_alliance(simulate(params, seed=12))
-    truth = true_effects(params)
+    truth = truth_of(params)
     est = fit_riclpm(data).estimates.set_index("term")
     for term in ("alliance_to_symptoms", "symptoms_to_alliance"):
         assert abs(est.loc[term, "estimate"] - truth[term]) < 3 * est.loc[term, "std_error"]
@@ -272,32 +269,25 @@ def test_description_and_paths_say_what_the_model_is():
         riclpm_paths(2)
 
 
-def _dropout_after_high_symptoms(sessions: pd.DataFrame, seed: int) -> pd.DataFrame:
-    """Dropout at random given the observed history (MAR): after each session whose
-    reported BDI-II is 30 or more, the patient leaves with probability 0.35 (and the
-    sessions after it are missing). Depends only on what was observed."""
-    rng = np.random.default_rng(seed)
-    d = sessions.sort_values(["patient_id", "session"])
-    trigger = (d["bdi"] >= 30).fillna(False).to_numpy() & (rng.random(len(d)) < 0.35)
-    left_before = d.assign(t=trigger).groupby("patient_id")["t"].cumsum() - trigger > 0
-    return d[~left_before.to_numpy()]
-
-
 @pytest.mark.slow
-def test_fiml_stays_unbiased_and_covers_under_dropout_at_random_where_pairwise_fails():
-    """20 studies of 240 patients in the RI-CLPM's world with dropout after high observed
-    symptoms (MAR). FIML: the symptoms' autoregression unbiased (within 3 Monte Carlo SE
-    plus 0.01) and the 95% intervals of all four lagged effects covering the truth in at
-    least 80% of the studies (nominal 0.95, Monte Carlo SE about 0.05 with 20 studies).
-    Pairwise: the autoregression biased upwards by more than 0.08 and its intervals almost
-    never covering the truth. (Over 200 studies, benchmarks/riclpm_coverage.py: FIML bias
-    -0.001, coverages 0.94-0.975; pairwise bias +0.130, coverage 0.03, and 17 of 200
-    studies with a pairwise covariance matrix that cannot be fitted.)"""
-    params = SimulationParameters(n_therapists=30, **RICLPM_WORLD)
-    truth = true_effects(params)
+def test_fiml_covers_under_dropout_at_random_where_pairwise_fails():
+    """20 studies of 240 patients in the RI-CLPM's world with dropout at random given the
+    symptom change last reported (the simulator's 'mar' mechanism, odds ratio 1.5 per
+    BDI-II point). FIML: the symptoms' autoregression unbiased (within 3 Monte Carlo SE
+    plus 0.01) and the 95% intervals of the four lagged effects, pooled, covering the
+    truth in at least 85% of cases (seen: 0.91; nominal 0.95, Monte Carlo SE about 0.03).
+    Pairwise: pooled coverage at most 75% (seen: 0.59), its standard errors pretending
+    that every patient attended every session."""
+    params = world(
+        "riclpm",
+        dropout_mechanism="mar",
+        dropout_worsening_odds_ratio=1.5,
+        dropout_hazard=0.01,
+    )
+    truth = truth_of(params)
     rows = []
-    for seed in range(5000, 5020):
-        data = _dropout_after_high_symptoms(error_free_alliance(simulate(params, seed=seed)), seed)
+    for seed in range(20):
+        data = error_free_alliance(simulate(params, seed=seed))
         for missing in ("fiml", "pairwise"):
             try:
                 est = fit_riclpm(data, missing=missing).estimates
@@ -306,11 +296,8 @@ def test_fiml_stays_unbiased_and_covers_under_dropout_at_random_where_pairwise_f
             rows.append(est.assign(missing=missing, truth=est["term"].map(truth)))
     draws = pd.concat(rows)
     draws["covers"] = (draws["ci_low"] <= draws["truth"]) & (draws["truth"] <= draws["ci_high"])
-    ar = draws[draws["term"] == "symptoms_ar"].groupby("missing")["estimate"]
-    bias = ar.mean() - truth["symptoms_ar"]
-    mcse = ar.std() / np.sqrt(ar.count())
-    assert abs(bias["fiml"]) < 3 * mcse["fiml"] + 0.01
-    assert bias["pairwise"] > 0.08
-    coverage = draws.groupby(["missing", "term"])["covers"].mean()
-    assert (coverage["fiml"] >= 0.8).all()
-    assert coverage["pairwise", "symptoms_ar"] < 0.3
+    ar = draws[(draws["term"] == "symptoms_ar") & (draws["missing"] == "fiml")]["estimate"]
+    assert abs(ar.mean() - truth["symptoms_ar"]) < 3 * ar.std() / np.sqrt(len(ar)) + 0.01
+    coverage = draws.groupby("missing")["covers"].mean()
+    assert coverage["fiml"] >= 0.85
+    assert coverage["pairwise"] <= 0.75
