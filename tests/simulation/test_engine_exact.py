@@ -83,20 +83,6 @@ def plain_dynamics(p, people, drop, rng):
     return {"a": a.T.copy(), "s": s.T.copy()}
 
 
-def plain_rupture_drop(p, occurs, depth, repaired):
-    """The alliance drop, one rupture session at a time over the rows with a rupture."""
-    n, T = occurs.shape
-    drop = np.zeros((n, T))
-    for t in np.flatnonzero(occurs.any(axis=0)):
-        rows = np.flatnonzero(occurs[:, t])
-        after = np.arange(T - t)
-        v_shape = np.where(after == 0, 1.0, np.where(after == 1, 0.5, 0.0))
-        lasting = np.where(after == 0, 1.0, p.unrepaired_persistence)
-        shape = np.where(repaired[rows, t, None], v_shape[None, :], lasting[None, :])
-        drop[rows, t:] -= depth[rows, t, None] * shape
-    return drop
-
-
 def _arrays(p, seed):
     return engine.simulate_arrays(p, seed=seed)
 
@@ -151,12 +137,3 @@ def test_dynamics_equal_plain_recursion(name, seed):
     plain = plain_dynamics(p, arrays.people, drop, np.random.default_rng(seed))
     for key in ("a", "s"):
         assert np.array_equal(fast[key], plain[key])
-
-
-@pytest.mark.parametrize("name", DESIGNS)
-@pytest.mark.parametrize("seed", [0, 7])
-def test_rupture_drop_equals_plain_loop(name, seed):
-    p = DESIGNS[name]
-    r = _arrays(p, seed).ruptures
-    plain = plain_rupture_drop(p, r["occurs"], r["depth"], r["repaired"])
-    assert np.array_equal(r["drop"], plain)
