@@ -68,7 +68,8 @@ class SessionFileAnalysis:
         One row per measure (``alliance``, ``bdi``): the intraclass
         correlation and its interval as :func:`book.estimation.decomposition.icc`
         gives them, and ``person_mean_reliability``, the Spearman-Brown
-        reliability of a patient's mean of ``n0`` sessions.
+        reliability of a patient's mean of ``n0`` sessions (0 when the ICC
+        estimate is negative, which finds no between-patient variance).
     person_means : pandas.DataFrame or None
         One row per patient: ``sessions`` (rows kept), the patient's mean and
         within-patient SD of each measure (``alliance_mean``,
@@ -144,8 +145,8 @@ def _joined(sessions: pd.DataFrame, patients: pd.DataFrame, messages: list[str])
     no_row = in_sessions - in_patients
     if no_row:
         messages.append(
-            f"{len(no_row)} patient(s) of the session file have no row in the patient table, "
-            f"so no IIP score: {_ids(no_row)}"
+            f"{len(no_row)} patient(s) of the session file have no accepted row in the patient "
+            f"table, so no IIP score: {_ids(no_row)}"
         )
     no_sessions = in_patients - in_sessions
     if no_sessions:
@@ -161,8 +162,9 @@ def _joined(sessions: pd.DataFrame, patients: pd.DataFrame, messages: list[str])
 def _decomposition(data: pd.DataFrame) -> pd.DataFrame:
     """The ICC of each measure, with the reliability of a patient's mean of ``n0`` sessions."""
     table = pd.concat([icc(data, column) for column in _MEASURES])
+    # an ICC estimated below 0 finds no between-patient variance: a mean measures none (0)
     table["person_mean_reliability"] = person_mean_reliability(
-        table["icc"].to_numpy(), table["n0"].to_numpy()
+        table["icc"].clip(lower=0).to_numpy(), table["n0"].to_numpy()
     )
     return table
 

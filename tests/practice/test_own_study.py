@@ -134,6 +134,26 @@ def test_a_study_too_small_for_the_model_still_gets_its_reading_and_decompositio
         "of consecutive sessions; a multilevel model needs many more",
     )
     assert result.person_means["in_model"].tolist() == [False, False]
+
+
+def test_patients_of_one_file_only_are_named():
+    sessions = io.StringIO(
+        "patient_id,session,bdi,alliance\n"
+        + "".join(f"{p},{t},{20 + t},{3 + t / 10}\n" for p in "ABCD" for t in (1, 2, 3))
+    )
+    patients = io.StringIO("patient_id,iip\nA,1\nB,2\nC,1.5\nC,2.5\nE,1\n")
+    result = analyse_session_file(sessions, patients)
+    # every patient's alliance is the same, so nothing lies between patients: the ICC
+    # estimate is negative, and a patient's mean measures no between-patient variance
+    decomposition = result.decomposition.loc["alliance"]
+    assert decomposition["icc"] < 0 and decomposition["person_mean_reliability"] == 0
+    assert result.model is None  # two patients with an IIP score are too few
+    assert result.messages[:2] == (
+        "2 patient(s) of the session file have no accepted row in the patient table, so no "
+        "IIP score: C, D",
+        "1 patient(s) of the patient table have no session in the session file: E",
+    )
+    assert result.data.query("patient_id in ['C', 'D']")["iip"].isna().all()
     assert "model not fitted" in repr(result)
     assert "note: the lagged model could not be fitted" in result.summary()
 
