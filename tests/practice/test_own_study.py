@@ -172,3 +172,46 @@ def test_arguments_are_checked_before_any_file_is_read(tmp_path):
         analyse_session_file(missing, missing)
     with pytest.raises(SessionFileError, match="looks like a session file"):
         analyse_session_file(EXAMPLE_SESSIONS, EXAMPLE_SESSIONS)
+
+
+def test_problems_in_the_patient_table_are_reported_with_line_and_reason(example):
+    """A typo in the patient table rejects that row (its line and why); the patient keeps
+    their sessions in the decomposition and is named as left out of the model."""
+    lines = EXAMPLE_PATIENTS.read_text().splitlines()
+    assert lines[2] == "P02,1.92" and lines[4] == "P04,0.73"
+    lines[2], lines[4] = "P02,l.92", "P04,7.3"  # a letter l for a one; a misplaced point
+    result = analyse_session_file(EXAMPLE_SESSIONS, io.StringIO("\n".join(lines) + "\n"))
+    patients = result.patients_file
+    assert (patients.rows_read, patients.rows_kept, patients.rows_rejected) == (13, 11, 2)
+    assert patients.rejected[["line", "reason"]].values.tolist() == [
+        [3, "iip 'l.92' is not a number"],
+        [5, "iip 7.3 is outside the iip-32 range 0-4"],
+    ]
+    assert "  line 3: iip 'l.92' is not a number" in result.reading_report()
+    assert result.messages[0] == (
+        "2 patient(s) of the session file have no accepted row in the patient table, so no "
+        "IIP score: P02, P04"
+    )
+    assert "['P02', 'P04', 'P12']" in " ".join(result.model.messages)
+    assert result.model.n_patients == example.model.n_patients - 2
+    assert result.person_means.loc[["P02", "P04"], "in_model"].tolist() == [False, False]
+    pd.testing.assert_frame_equal(result.decomposition, example.decomposition)
+
+
+def test_files_written_with_semicolons_and_decimal_commas_give_the_same_tables(example, tmp_path):
+    """The readers' options pass through: the example's kept rows, written as a spreadsheet
+    set to a decimal comma writes them, give the same decomposition and model."""
+    sessions_csv, patients_csv = tmp_path / "sessions.csv", tmp_path / "patients.csv"
+    example.data[["patient_id", "session", "bdi", "alliance"]].to_csv(
+        sessions_csv, sep=";", decimal=",", index=False
+    )
+    example.patients_file.patients[["patient_id", "iip"]].to_csv(
+        patients_csv, sep=";", decimal=",", index=False
+    )
+    assert "\nP01;1;19,0;3,75\n" in sessions_csv.read_text()
+    result = analyse_session_file(sessions_csv, patients_csv, delimiter=";", decimal=",")
+    assert result.sessions_file.rows_rejected == 0 and result.patients_file.rows_rejected == 0
+    pd.testing.assert_frame_equal(result.decomposition, example.decomposition)
+    pd.testing.assert_frame_equal(result.model.fixed_effects, example.model.fixed_effects)
+    with pytest.raises(SessionFileError, match="semicolon|delimiter"):
+        analyse_session_file(sessions_csv, patients_csv)  # read as commas: the reader says why

@@ -679,3 +679,70 @@ def test_a_patient_table_takes_the_readers_options_and_other_scales():
     assert repr(one) == "<PatientFile <bytes>: 1 rows read, 1 kept, 0 rejected (iip: iip-32)>"
     with pytest.raises(ValueError, match="is the session number, not a measure"):
         read_patients(b"patient_id,iip\n1,2\n", scale={"session": "iip-32"})
+
+
+def test_a_patient_tables_line_numbers_count_every_line_of_the_file():
+    """A byte-order mark, a quoted note over two lines and an unclosed quote: each rejected
+    row names the line it begins on, and the rows after it are still read."""
+    content = (
+        b"\xef\xbb\xbfPatient ID,IIP,notes\r\n"
+        b'A,1.5,"a note\r\nover two lines"\r\n'
+        b"B,x1,\r\n"
+        b"C,-0.5,\r\n"
+        b'"D,2,\r\n'
+        b"E,1,\r\n"
+    )
+    result = read_patients(content)
+    _accounting_holds(result)
+    assert result.patients[["patient_id", "line"]].values.tolist() == [["A", 2], ["E", 7]]
+    assert result.rejected[["line", "reason"]].values.tolist() == [
+        [4, "IIP 'x1' is not a number"],
+        [5, "IIP -0.5 is outside the iip-32 range 0-4"],
+        [6, "a quote opens a value on this line and does not close (an unclosed quote?)"],
+    ]
+    assert "a UTF-8 byte-order mark at the start of the file was removed" in result.report()
+
+
+def test_bad_arguments_to_the_patient_reader():
+    table = b"patient_id,iip\nA,1\n"
+    with pytest.raises(ValueError, match="delimiter and decimal must differ"):
+        read_patients(table, delimiter=";", decimal=";")
+    with pytest.raises(ValueError, match="delimiter must be a single character"):
+        read_patients(table, delimiter="ab")
+    with pytest.raises(ValueError, match="unknown scale 'phq'"):
+        read_patients(table, scale={"iip": "phq"})
+    with pytest.raises(ValueError, match="unknown encoding 'nope'"):
+        read_patients(table, encoding="nope")
+    with pytest.raises(SessionFileError, match="is empty"):
+        read_patients(b"  \n")
+
+
+PATIENT_HEADERS = ["patient_id,iip", "id,iip,notes", "patient_id,IIP,bdi"]
+
+
+@st.composite
+def messy_patient_tables(draw):
+    header = draw(st.sampled_from(PATIENT_HEADERS))
+    rows = draw(
+        st.lists(
+            st.lists(cells, min_size=0, max_size=4).map(lambda fields: ",".join(fields)),
+            max_size=8,
+        )
+    )
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return (ending.join([header, *rows]) + ending).encode()
+
+
+@pytest.mark.slow
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(content=messy_patient_tables())
+def test_any_patient_table_gives_full_accounting_or_a_clear_error(content):
+    try:
+        result = read_patients(content)
+    except SessionFileError as err:
+        assert str(err)[0].islower() or str(err)[0] == "<"  # one of the reader's own sentences
+        return
+    _accounting_holds(result, content if b'"' not in content else None)
+    assert not result.patients["patient_id"].duplicated().any()  # one row per patient
+    assert result.patients["iip"].dropna().between(0, 4).all()
+    assert "session" not in result.patients.columns
