@@ -10,6 +10,8 @@ ask for it explicitly.
 Most scales here measure the alliance (higher is better). The BDI-II measures
 depressive symptoms (higher is worse); the session-file reader checks its
 scores, but the rupture rules, which look for drops in the alliance, refuse it.
+The IIP-32 measures interpersonal problems once, at intake: a patient table
+(:func:`book.practice.session_file.read_patients`) holds it, not a session file.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ __all__ = ["SCALES", "Scale", "get_scale"]
 
 @dataclass(frozen=True)
 class Scale:
-    """A session-by-session questionnaire: the alliance after a session, or symptoms before it.
+    """A questionnaire: the alliance after a session, symptoms before it, or problems at intake.
 
     Attributes
     ----------
@@ -43,11 +45,11 @@ class Scale:
     source : str
         Where the numbers come from, and which are design choices.
     construct : str, default "alliance"
-        What the scale measures: ``"alliance"`` (higher is better) or
-        ``"depressive symptoms"`` (higher is worse).
+        What the scale measures: ``"alliance"`` (higher is better),
+        ``"depressive symptoms"`` or ``"interpersonal problems"`` (higher is worse).
     column : str, default "alliance"
         The book's column for scores on this scale: ``alliance`` in the
-        sessions table, ``bdi`` for the BDI-II.
+        sessions table, ``bdi`` for the BDI-II, ``iip`` for the IIP-32.
     whole : bool, default False
         Scores are whole points (a sum of item ratings), so 12.5 is not a score.
     """
@@ -123,6 +125,27 @@ SCALES: dict[str, Scale] = {
         column="bdi",
         whole=True,
     ),
+    "iip-32": Scale(
+        name="iip-32",
+        label=(
+            "IIP-32 (mean of 32 items rated 0-4, at intake; higher is more interpersonal problems)"
+        ),
+        minimum=0.0,
+        maximum=4.0,
+        sd=None,
+        reliability=None,
+        cutoff=None,
+        source=(
+            "the short form of the Inventory of Interpersonal Problems: 32 items, four for "
+            "each octant of the interpersonal circle, each rated from 0 (not at all) to 4 "
+            "(extremely) as in every version of the IIP (Horowitz, Alden & Pincus 2000, "
+            "Inventory of Interpersonal Problems manual), so the item mean lies in 0-4; no "
+            "SD or reliability is recorded here. Measured once, at intake: a patient's "
+            "score, not a session's"
+        ),
+        construct="interpersonal problems",
+        column="iip",
+    ),
 }
 
 
@@ -148,7 +171,7 @@ def get_scale(scale: str | Scale, *, construct: str | None = None) -> Scale:
     >>> get_scale("phq-9")
     Traceback (most recent call last):
     ...
-    ValueError: unknown scale 'phq-9'; known scales are: 'wai-sr', 'srs', 'bdi-ii'
+    ValueError: unknown scale 'phq-9'; known scales are: 'wai-sr', 'srs', 'bdi-ii', 'iip-32'
     >>> get_scale("bdi-ii", construct="alliance")
     Traceback (most recent call last):
     ...

@@ -30,6 +30,10 @@ and every measure is checked against its own scale.
 Other columns are allowed and ignored (the report says so). Sessions may be in
 any order and may have gaps (a missed session is not an error).
 
+What is measured once per patient, such as interpersonal problems at intake,
+belongs in a patient table, one row per patient (``patient_id,iip``), which
+:func:`read_patients` reads with the same checks and the same report.
+
 :func:`read_sessions` never drops a row silently. It returns a
 :class:`SessionFile`: the valid rows, and a report of every rejected row with
 its line number and the reason, so that rows read = rows kept + rows rejected.
@@ -59,8 +63,10 @@ from book.practice.scales import Scale, get_scale
 
 __all__ = [
     "EXAMPLE_SESSION_FILE",
+    "PatientFile",
     "SessionFile",
     "SessionFileError",
+    "read_patients",
     "read_sessions",
     "scores_from_text",
 ]
@@ -83,14 +89,66 @@ _FORMAT_HINT = (
     "The expected format is a comma-separated file with a header line such as "
     "'patient_id,session,score' and one row per session."
 )
+_PATIENT_FORMAT_HINT = (
+    "The expected format is a comma-separated file with a header line such as "
+    "'patient_id,iip' and one row per patient."
+)
 
 
 class SessionFileError(ValueError):
     """The file as a whole cannot be read as session scores; the message says why."""
 
 
-@dataclass(frozen=True)
-class SessionFile:
+class _RowAccount:
+    """What the readers' results share: rows read = rows kept + rows rejected, and a report."""
+
+    _kept_name = "sessions"  # the attribute that holds the kept rows
+
+    def _check_accounting(self) -> None:
+        kept = len(getattr(self, self._kept_name))
+        if self.rows_read != kept + len(self.rejected):
+            raise RuntimeError(  # the reader's own promise; never expected to fail
+                f"row accounting broken: {self.rows_read} read, {kept} kept, "
+                f"{len(self.rejected)} rejected"
+            )
+
+    @property
+    def rows_kept(self) -> int:
+        """Number of valid rows."""
+        return len(getattr(self, self._kept_name))
+
+    @property
+    def rows_rejected(self) -> int:
+        """Number of rejected rows (``len(self.rejected)``)."""
+        return len(self.rejected)
+
+    def __repr__(self) -> str:
+        return (
+            f"<{type(self).__name__} {self.source}: {self.rows_read} rows read, "
+            f"{self.rows_kept} kept, {self.rows_rejected} rejected ({self._scale_names()})>"
+        )
+
+    def _report_head(self, several: bool) -> list[str]:
+        """The first lines of a report: what was read, kept and rejected, and why."""
+        lines = [
+            f"{self.source} (scale{'s' if several else ''} {self._scale_names()}): "
+            f"{self.rows_read} rows read, {self.rows_kept} kept, {self.rows_rejected} rejected."
+        ]
+        if self.rows_rejected:
+            lines.append("Rejected:")
+            lines += [
+                f"  {self.unit} {row.line}: {row.reason}"
+                for row in self.rejected.itertuples(index=False)
+            ]
+        return lines
+
+
+def _notes_lines(notes) -> list[str]:
+    return ["Notes:", *(f"  - {note}" for note in notes)] if notes else []
+
+
+@dataclass(frozen=True, repr=False)
+class SessionFile(_RowAccount):
     """Session scores read from a file, with an account of every row.
 
     Attributes
@@ -135,48 +193,19 @@ class SessionFile:
     scales: dict = field(default_factory=dict)
 
     def __post_init__(self):
-        if self.rows_read != len(self.sessions) + len(self.rejected):
-            raise RuntimeError(  # the reader's own promise; never expected to fail
-                f"row accounting broken: {self.rows_read} read, {len(self.sessions)} kept, "
-                f"{len(self.rejected)} rejected"
-            )
+        self._check_accounting()
         if not self.scales:
             object.__setattr__(self, "scales", {self.scale.column: self.scale})
-
-    @property
-    def rows_kept(self) -> int:
-        """Number of valid rows (``len(self.sessions)``)."""
-        return len(self.sessions)
-
-    @property
-    def rows_rejected(self) -> int:
-        """Number of rejected rows (``len(self.rejected)``)."""
-        return len(self.rejected)
 
     def _scale_names(self) -> str:
         if len(self.scales) == 1 and next(iter(self.scales)) == self.scale.column:
             return self.scale.name
         return ", ".join(f"{column}: {s.name}" for column, s in self.scales.items())
 
-    def __repr__(self) -> str:
-        return (
-            f"<SessionFile {self.source}: {self.rows_read} rows read, {self.rows_kept} kept, "
-            f"{self.rows_rejected} rejected ({self._scale_names()})>"
-        )
-
     def report(self) -> str:
         """A plain-text account: counts, every rejected row, gaps and notes."""
         several = len(self.scales) > 1 or next(iter(self.scales)) != self.scale.column
-        lines = [
-            f"{self.source} (scale{'s' if several else ''} {self._scale_names()}): "
-            f"{self.rows_read} rows read, {self.rows_kept} kept, {self.rows_rejected} rejected."
-        ]
-        if self.rows_rejected:
-            lines.append("Rejected:")
-            lines += [
-                f"  {self.unit} {row.line}: {row.reason}"
-                for row in self.rejected.itertuples(index=False)
-            ]
+        lines = self._report_head(several)
         if len(self.gaps):
             lines.append("Gaps (missed sessions; kept as they are):")
             for pid, group in self.gaps.groupby("patient_id", sort=False):
@@ -185,10 +214,52 @@ class SessionFile:
                     for a, b in zip(group["first"], group["last"], strict=True)
                 )
                 lines.append(f"  patient {pid}: session(s) {runs}")
-        if self.notes:
-            lines.append("Notes:")
-            lines += [f"  - {note}" for note in self.notes]
-        return "\n".join(lines)
+        return "\n".join(lines + _notes_lines(self.notes))
+
+
+@dataclass(frozen=True, repr=False)
+class PatientFile(_RowAccount):
+    """Patient-level scores (measured once per patient) read from a file, with every row
+    accounted for.
+
+    Attributes
+    ----------
+    patients : pandas.DataFrame
+        The valid rows, sorted by patient: ``patient_id`` (text), one column of
+        scores per measure (float, NaN when missing: ``iip`` for the IIP-32)
+        and ``line`` (where the row begins in the file).
+    rejected : pandas.DataFrame
+        One row per rejected row: ``line``, ``text`` (the row as written) and
+        ``reason``.
+    notes : tuple of str
+        Everything else the reader did or noticed.
+    scales : dict
+        Each measure's column in ``patients`` and its scale.
+    rows_read : int
+        Data rows in the file (rows kept + rows rejected).
+    source : str
+        Where the rows came from.
+    """
+
+    patients: pd.DataFrame
+    rejected: pd.DataFrame
+    notes: tuple[str, ...]
+    scales: dict
+    rows_read: int
+    source: str = "<data>"
+    unit: str = field(default="line", init=False)
+
+    _kept_name = "patients"
+
+    def __post_init__(self):
+        self._check_accounting()
+
+    def _scale_names(self) -> str:
+        return ", ".join(f"{column}: {s.name}" for column, s in self.scales.items())
+
+    def report(self) -> str:
+        """A plain-text account: counts, every rejected row and notes."""
+        return "\n".join(self._report_head(len(self.scales) > 1) + _notes_lines(self.notes))
 
 
 # --------------------------------------------------------------------------
@@ -431,8 +502,14 @@ class _Measure:
     name: str = ""  # the column's name as written in the header
 
 
-def _measures(scale) -> list[_Measure]:
-    """The measures asked for: one scale (one score column) or a mapping column -> scale."""
+def _measures(scale, per_session: bool = True) -> list[_Measure]:
+    """The measures asked for: one scale (one score column) or a mapping column -> scale.
+
+    In a patient table (``per_session=False``) one scale is read from its own column.
+    """
+    if not per_session and not isinstance(scale, Mapping):
+        one = get_scale(scale)
+        scale = {one.column: one}
     if not isinstance(scale, Mapping):
         scale = get_scale(scale)
         names = (
@@ -459,7 +536,7 @@ def _measures(scale) -> list[_Measure]:
     return measures
 
 
-def _header(fields, line, delimiter, measures, notes):
+def _header(fields, line, delimiter, measures, notes, per_session=True):
     raw = ", ".join(repr(f) for f in fields)
     joined = delimiter.join(fields)
     names = [_normalise(f) for f in fields]
@@ -478,7 +555,19 @@ def _header(fields, line, delimiter, measures, notes):
         raise SessionFileError(f"the header on line {line} repeats column(s) {duplicates}")
     patient = _find(names, _PATIENT_NAMES, "patient")
     session = _find(names, _SESSION_NAMES, "session number")
-    found, missing = [], [] if session is not None else ["'session'"]
+    if not per_session:
+        if session is not None:
+            raise SessionFileError(
+                f"the header on line {line} has a session column ({fields[session].strip()!r}): "
+                "this looks like a session file, which read_sessions reads; a patient table "
+                f"has one row per patient. {_PATIENT_FORMAT_HINT}"
+            )
+        if patient is None:
+            raise SessionFileError(
+                f"the header on line {line} has columns {raw} but no 'patient_id' column: a "
+                f"patient table names the patient on every row. {_PATIENT_FORMAT_HINT}"
+            )
+    found, missing = [], [] if session is not None or not per_session else ["'session'"]
     for m in measures:
         role = "score" if m.candidates[0] == _SCORE_NAMES[0] else f"{m.column} score"
         where = _find(names, m.candidates, role)
@@ -488,9 +577,10 @@ def _header(fields, line, delimiter, measures, notes):
         else:
             found.append(_Measure(m.column, m.scale, m.candidates, where, fields[where].strip()))
     if missing:
+        hint = _FORMAT_HINT if per_session else _PATIENT_FORMAT_HINT
         raise SessionFileError(
             f"the header on line {line} has columns {raw} but no {' and no '.join(missing)} "
-            f"column. {_FORMAT_HINT}"
+            f"column. {hint}"
         )
     used = {i for i in (patient, session, *(m.index for m in found)) if i is not None}
     unused = [fields[i].strip() for i in range(len(fields)) if i not in used and names[i]]
@@ -736,6 +826,102 @@ def read_sessions(
     ['bdi 31.5 is not a whole number: bdi-ii scores are whole points']
     """
     measures = _measures(scale)
+    _check_format(delimiter, decimal)
+    if not isinstance(max_session, int) or isinstance(max_session, bool) or max_session < 1:
+        raise ValueError(f"max_session must be a positive whole number, got {max_session!r}")
+    sessions, codes, rejected, notes, rows_read, name = _read(
+        source, measures, (delimiter, decimal, max_session), encoding
+    )
+    return SessionFile(
+        sessions=sessions,
+        rejected=_rejected_frame(rejected),
+        gaps=_gaps(sessions, codes),
+        notes=tuple(notes),
+        scale=measures[0].scale,
+        rows_read=rows_read,
+        source=name,
+        scales={m.column: m.scale for m in measures},
+    )
+
+
+def read_patients(
+    source,
+    *,
+    scale: Mapping | None = None,
+    delimiter: str = ",",
+    decimal: str = ".",
+    encoding: str = "utf-8",
+) -> PatientFile:
+    """Read a patient table (one row per patient, e.g. IIP at intake), checking every row.
+
+    The companion of :func:`read_sessions` for what is measured once per
+    patient: the same file formats, the same checks of every value against its
+    scale, and the same account of every row. A patient who appears twice with
+    the same scores is kept once; with different scores, every such row is
+    rejected, since the reader cannot know which is right.
+
+    Parameters
+    ----------
+    source : str, path, bytes or file
+        As for :func:`read_sessions`.
+    scale : dict, default ``{"iip": "iip-32"}``
+        Each measure's column (case, spaces and hyphens ignored) and its scale
+        (see :mod:`book.practice.scales`).
+    delimiter, decimal, encoding : str
+        As for :func:`read_sessions`.
+
+    Returns
+    -------
+    PatientFile
+        ``.patients`` (valid rows: ``patient_id``, one column per measure,
+        ``line``), ``.rejected`` (every rejected row with its line number and
+        reason), ``.notes``, the counts and ``.report()``.
+
+    Raises
+    ------
+    SessionFileError
+        If the file as a whole cannot be read (as for :func:`read_sessions`),
+        has no patient column, or has a session column (a session file read
+        by mistake).
+    FileNotFoundError
+        If ``source`` is a path that does not exist.
+
+    Examples
+    --------
+    >>> import io
+    >>> text = "patient_id,iip\\nA,1.25\\nB,\\nC,12\\nA,1.25\\n"
+    >>> intake = read_patients(io.StringIO(text))
+    >>> intake
+    <PatientFile <buffer>: 4 rows read, 2 kept, 2 rejected (iip: iip-32)>
+    >>> intake.patients
+      patient_id   iip  line
+    0          A  1.25     2
+    1          B   NaN     3
+    >>> print(intake.report())
+    <buffer> (scale iip: iip-32): 4 rows read, 2 kept, 2 rejected.
+    Rejected:
+      line 4: iip 12 is outside the iip-32 range 0-4
+      line 5: repeats line 2 (same patient and score)
+    Notes:
+      - a patient appears on several rows; see the rejected rows
+      - 1 patient(s) without a score (line(s) 3) are kept with an empty score
+    """
+    measures = _measures({"iip": "iip-32"} if scale is None else scale, per_session=False)
+    _check_format(delimiter, decimal)
+    patients, _, rejected, notes, rows_read, name = _read(
+        source, measures, (delimiter, decimal, None), encoding
+    )
+    return PatientFile(
+        patients=patients.drop(columns="session"),
+        rejected=_rejected_frame(rejected),
+        notes=tuple(notes),
+        scales={m.column: m.scale for m in measures},
+        rows_read=rows_read,
+        source=name,
+    )
+
+
+def _check_format(delimiter, decimal) -> None:
     for name, value in (("delimiter", delimiter), ("decimal", decimal)):
         if not isinstance(value, str) or len(value) != 1:
             raise ValueError(f"{name} must be a single character, got {value!r}")
@@ -743,17 +929,26 @@ def read_sessions(
         raise ValueError(f"delimiter and decimal must differ, both are {delimiter!r}")
     if delimiter in '\n\r"':
         raise ValueError(f"delimiter cannot be a line break or a quote, got {delimiter!r}")
-    if not isinstance(max_session, int) or isinstance(max_session, bool) or max_session < 1:
-        raise ValueError(f"max_session must be a positive whole number, got {max_session!r}")
 
+
+def _read(source, measures, options, encoding):
+    """Read and check every row: the kept rows, their patient codes, the rejected rows, the
+    notes, the number of rows read and the source's name.
+
+    ``options`` is ``(delimiter, decimal, max_session)``; ``max_session=None`` reads a patient
+    table (no session column; a patient's row appears once).
+    """
+    delimiter, decimal, max_session = options
+    per_session = max_session is not None
+    hint = _FORMAT_HINT if per_session else _PATIENT_FORMAT_HINT
     notes: list[str] = []
     content, name = _raw(source)
     if not content.strip():
-        raise SessionFileError(f"{name} is empty. {_FORMAT_HINT}")
+        raise SessionFileError(f"{name} is empty. {hint}")
     text = _decode(content, encoding, notes)
     del content
     if not text.strip():
-        raise SessionFileError(f"{name} is empty. {_FORMAT_HINT}")
+        raise SessionFileError(f"{name} is empty. {hint}")
     lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()  # the line break that ends the last line
@@ -762,17 +957,19 @@ def read_sessions(
     for first, last, fields, problem in _records(lines, 0, delimiter, None):
         if problem:
             raise SessionFileError(
-                f"the header on line {first} opens a quote that does not close; {_FORMAT_HINT}"
+                f"the header on line {first} opens a quote that does not close; {hint}"
             )
         if any(f.strip() for f in fields):
             header_first, header_last, header = first, last, fields
             break
         blank_before.append(first)
     if header is None:
-        raise SessionFileError(f"{name} has no values, only separators. {_FORMAT_HINT}")
+        raise SessionFileError(f"{name} has no values, only separators. {hint}")
     if blank_before:
         notes.append(f"blank line(s) {_span(blank_before)} before the header were skipped")
-    patient_i, session_i, measures, used = _header(header, header_first, delimiter, measures, notes)
+    patient_i, session_i, measures, used = _header(
+        header, header_first, delimiter, measures, notes, per_session
+    )
     width = len(header)
     # rows may leave out the header's trailing unnamed columns (a header ending in a comma)
     needed = max(i for i in range(width) if _normalise(header[i])) + 1
@@ -786,7 +983,7 @@ def read_sessions(
         quoted = text.find('"', body_starts) >= 0
         rows = _split_rows(lines, header_last, delimiter, width, needed, sorted(wanted), quoted)
         layout = (header, patient_i, session_i, measures, used)
-        kept, rejected = _check_rows(rows, layout, (delimiter, decimal, max_session), notes)
+        kept, rejected = _check_rows(rows, layout, options, notes)
         blank, text_of = rows.blank, _TextOf(rows)
         del rows
     if blank:
@@ -794,35 +991,30 @@ def read_sessions(
     rows_read = len(kept["line"]) + len(rejected)
     if rows_read == 0:
         raise SessionFileError(
-            f"{name} has a header (line {header_first}) but no data rows. {_FORMAT_HINT}"
+            f"{name} has a header (line {header_first}) but no data rows. {hint}"
         )
 
-    sessions = pd.DataFrame(kept)
-    codes, ids = _factorize(sessions["patient_id"].to_numpy(dtype=object))
-    sessions, codes, duplicates = _resolve_duplicates(sessions, codes, measures, text_of, notes)
+    table = pd.DataFrame(kept)
+    codes, ids = _factorize(table["patient_id"].to_numpy(dtype=object))
+    table, codes, duplicates = _resolve_duplicates(
+        table, codes, measures, text_of, notes, per_session
+    )
     rejected += duplicates
-    sessions, order_changed, codes = _sorted(sessions, codes, ids)
+    table, order_changed, codes = _sorted(table, codes, ids)
     if order_changed:
-        notes.append("rows were not in patient and session order; they are sorted")
+        order = "patient and session order" if per_session else "patient order"
+        notes.append(f"rows were not in {order}; they are sorted")
+    unit = "session(s)" if per_session else "patient(s)"
     for m in measures:
-        no_score = sessions.loc[sessions[m.column].isna(), "line"].tolist()
+        no_score = table.loc[table[m.column].isna(), "line"].tolist()
         if no_score:
             which = "" if len(measures) == 1 else f" for {m.column}"
             notes.append(
-                f"{len(no_score)} session(s) without a score{which} (line(s) {_span(no_score)}) "
+                f"{len(no_score)} {unit} without a score{which} (line(s) {_span(no_score)}) "
                 "are kept with an empty score"
             )
     rejected.sort(key=lambda r: r[0])
-    return SessionFile(
-        sessions=sessions,
-        rejected=_rejected_frame(rejected),
-        gaps=_gaps(sessions, codes),
-        notes=tuple(notes),
-        scale=measures[0].scale,
-        rows_read=rows_read,
-        source=name,
-        scales={m.column: m.scale for m in measures},
-    )
+    return table, codes, rejected, notes, rows_read, name
 
 
 @dataclass
@@ -946,14 +1138,20 @@ def _check_rows(rows: _Rows, layout, options, notes):
     delimiter, decimal, max_session = options
     n = len(rows.first)
     problems: dict[int, list[str]] = {}
-    session_name = header[session_i].strip() or "session"
-    sessions, found = _session_column(rows.columns[session_i], session_name, max_session)
-    # a row of delimiters only (",,,") has no session number: it is a blank line
-    blank = {
-        k
-        for k, problem in found.items()
-        if problem.endswith(" is empty") and not rows.text(k).replace(delimiter, "").strip()
-    }
+    if session_i is None:  # a patient table: a row of delimiters only (",,") is a blank line
+        sessions, found = np.zeros(n, dtype=np.int64), {}
+        ids = rows.columns[patient_i]
+        maybe = [k for k in range(n) if not ids[k].strip()]
+        blank = {k for k in maybe if not rows.text(k).replace(delimiter, "").strip()}
+    else:
+        session_name = header[session_i].strip() or "session"
+        sessions, found = _session_column(rows.columns[session_i], session_name, max_session)
+        # a row of delimiters only (",,,") has no session number: it is a blank line
+        blank = {
+            k
+            for k, problem in found.items()
+            if problem.endswith(" is empty") and not rows.text(k).replace(delimiter, "").strip()
+        }
     if blank:
         rows.blank = sorted([*rows.blank, *rows.first[sorted(blank)].tolist()])
 
@@ -1027,11 +1225,14 @@ def _span(numbers: list[int]) -> str:
     return shown + (f" and {len(numbers) - 10} more" if len(numbers) > 10 else "")
 
 
-def _resolve_duplicates(sessions: pd.DataFrame, codes: np.ndarray, measures, text_of, notes):
+def _resolve_duplicates(
+    sessions: pd.DataFrame, codes: np.ndarray, measures, text_of, notes, per_session=True
+):
     """Exact repeats: keep the first. Conflicting scores for one session: reject them all.
 
     ``codes`` number the patients (from :func:`_factorize`); the sessions and codes kept
-    come back with the rejected rows.
+    come back with the rejected rows. In a patient table (``per_session=False``, every
+    session 0) a patient's repeated row is a duplicate.
     """
     pairs = pd.DataFrame({"patient": codes, "session": sessions["session"].to_numpy()})
     repeated = pairs.duplicated(keep=False).to_numpy()
@@ -1039,6 +1240,7 @@ def _resolve_duplicates(sessions: pd.DataFrame, codes: np.ndarray, measures, tex
         return sessions, codes, []
     columns = [m.column for m in measures]
     what = "score" if len(columns) == 1 else "scores"
+    same = f"same patient, session and {what}" if per_session else f"same patient and {what}"
     drop, rejected = [], []
     for (patient, session), group in sessions[repeated].groupby(
         ["patient_id", "session"], sort=False
@@ -1052,8 +1254,7 @@ def _resolve_duplicates(sessions: pd.DataFrame, codes: np.ndarray, measures, tex
         if len(values) == 1:
             drop += group.index[1:].tolist()
             rejected += [
-                (line, text_of(line), f"repeats line {lines[0]} (same patient, session and {what})")
-                for line in lines[1:]
+                (line, text_of(line), f"repeats line {lines[0]} ({same})") for line in lines[1:]
             ]
         else:
             drop += group.index.tolist()
@@ -1062,12 +1263,16 @@ def _resolve_duplicates(sessions: pd.DataFrame, codes: np.ndarray, measures, tex
                 (
                     line,
                     text_of(line),
-                    f"patient {patient} session {session} appears on lines {where} "
-                    "with different scores; keep the right one",
+                    f"patient {patient}{f' session {session}' if per_session else ''} appears "
+                    f"on lines {where} with different scores; keep the right one",
                 )
                 for line in lines
             ]
-    notes.append("duplicate sessions were found; see the rejected rows")
+    notes.append(
+        "duplicate sessions were found; see the rejected rows"
+        if per_session
+        else "a patient appears on several rows; see the rejected rows"
+    )
     keep = np.ones(len(sessions), dtype=bool)
     keep[drop] = False
     return sessions[keep].reset_index(drop=True), codes[keep], rejected

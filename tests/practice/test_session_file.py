@@ -13,8 +13,10 @@ from hypothesis import strategies as st
 from book.practice.scales import get_scale
 from book.practice.session_file import (
     EXAMPLE_SESSION_FILE,
+    PatientFile,
     SessionFile,
     SessionFileError,
+    read_patients,
     read_sessions,
     scores_from_text,
 )
@@ -22,11 +24,12 @@ from book.practice.session_file import (
 HEADER = b"patient_id,session,score\n"
 
 
-def _accounting_holds(result: SessionFile, content: bytes | None = None):
+def _accounting_holds(result: SessionFile | PatientFile, content: bytes | None = None):
+    kept = result.sessions if isinstance(result, SessionFile) else result.patients
     assert result.rows_read == result.rows_kept + result.rows_rejected
-    assert result.rows_kept == len(result.sessions)
+    assert result.rows_kept == len(kept)
     assert result.rows_rejected == len(result.rejected)
-    lines = set(result.sessions["line"]) | set(result.rejected["line"])
+    lines = set(kept["line"]) | set(result.rejected["line"])
     assert len(lines) == result.rows_read  # every row accounted for exactly once
     if content is not None:
         # independently: the non-blank lines after the header (single-line rows)
@@ -610,3 +613,136 @@ def test_a_repeat_names_the_earlier_line_whatever_the_rows_shapes():
         [3, "repeats line 2 (same patient, session and score)"]
     ]
     assert result.sessions["line"].tolist() == [2, 4]
+
+
+# --------------------------------------------------------------------------
+# the patient table: one row per patient, the same checks and the same account
+
+
+def test_a_patient_table_is_checked_row_by_row_and_accounted_for():
+    content = (
+        b"patient_id,iip,notes\r\n"
+        b"A,1.25,first\r\n"
+        b"B,,no IIP\r\n"
+        b",,\r\n"
+        b"C,4.5,typo\r\n"
+        b"D,2,x\r\n"
+        b"D,2.5,y\r\n"
+        b"E,0.5,\r\n"
+        b"A,1.25,again\r\n"
+    )
+    result = read_patients(content)
+    _accounting_holds(result)
+    assert result.rows_read == 7  # the row of separators only is a blank line
+    assert result.patients["patient_id"].tolist() == ["A", "B", "E"]
+    assert np.isnan(result.patients.set_index("patient_id").loc["B", "iip"])
+    reasons = dict(zip(result.rejected["line"], result.rejected["reason"], strict=True))
+    assert reasons == {
+        5: "iip 4.5 is outside the iip-32 range 0-4",
+        6: "patient D appears on lines 6, 7 with different scores; keep the right one",
+        7: "patient D appears on lines 6, 7 with different scores; keep the right one",
+        9: "repeats line 2 (same patient and score)",
+    }
+    report = result.report()
+    assert "column(s) 'notes' are not used" in report
+    assert "blank line(s) 4 were skipped" in report
+    assert "1 patient(s) without a score (line(s) 3)" in report
+    assert "Gaps" not in report
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        (b"patient_id,session,iip\nA,1,2\n", r"has a session column \('session'\): this looks"),
+        (b"name,iip\nA,2\n", r"no 'patient_id' column.*'patient_id,iip'"),
+        (b"patient_id,avoidance\nA,2\n", r"no 'iip' column\. .*'patient_id,iip' and one row"),
+        (b"patient_id,iip\n", r"has a header \(line 1\) but no data rows\. .*one row per patient"),
+    ],
+)
+def test_a_file_that_is_no_patient_table_gets_a_clear_error(content, message):
+    with pytest.raises(SessionFileError, match=message):
+        read_patients(content)
+
+
+def test_a_patient_table_takes_the_readers_options_and_other_scales():
+    result = read_patients(
+        b"patient_id;iip;bdi_intake\n7;1,5;30\n12;0,75;12,5\n",
+        delimiter=";",
+        decimal=",",
+        scale={"iip": "iip-32", "bdi_intake": "bdi-ii"},
+    )
+    assert result.patients[["patient_id", "iip"]].values.tolist() == [["7", 1.5]]
+    assert result.rejected["reason"].tolist() == [
+        "bdi_intake 12.5 is not a whole number: bdi-ii scores are whole points"
+    ]
+    one = read_patients(b"patient_id,iip\n1,2.5\n", scale="iip-32")
+    assert repr(one) == "<PatientFile <bytes>: 1 rows read, 1 kept, 0 rejected (iip: iip-32)>"
+    with pytest.raises(ValueError, match="is the session number, not a measure"):
+        read_patients(b"patient_id,iip\n1,2\n", scale={"session": "iip-32"})
+
+
+def test_a_patient_tables_line_numbers_count_every_line_of_the_file():
+    """A byte-order mark, a quoted note over two lines and an unclosed quote: each rejected
+    row names the line it begins on, and the rows after it are still read."""
+    content = (
+        b"\xef\xbb\xbfPatient ID,IIP,notes\r\n"
+        b'A,1.5,"a note\r\nover two lines"\r\n'
+        b"B,x1,\r\n"
+        b"C,-0.5,\r\n"
+        b'"D,2,\r\n'
+        b"E,1,\r\n"
+    )
+    result = read_patients(content)
+    _accounting_holds(result)
+    assert result.patients[["patient_id", "line"]].values.tolist() == [["A", 2], ["E", 7]]
+    assert result.rejected[["line", "reason"]].values.tolist() == [
+        [4, "IIP 'x1' is not a number"],
+        [5, "IIP -0.5 is outside the iip-32 range 0-4"],
+        [6, "a quote opens a value on this line and does not close (an unclosed quote?)"],
+    ]
+    assert "a UTF-8 byte-order mark at the start of the file was removed" in result.report()
+
+
+def test_bad_arguments_to_the_patient_reader():
+    table = b"patient_id,iip\nA,1\n"
+    with pytest.raises(ValueError, match="delimiter and decimal must differ"):
+        read_patients(table, delimiter=";", decimal=";")
+    with pytest.raises(ValueError, match="delimiter must be a single character"):
+        read_patients(table, delimiter="ab")
+    with pytest.raises(ValueError, match="unknown scale 'phq'"):
+        read_patients(table, scale={"iip": "phq"})
+    with pytest.raises(ValueError, match="unknown encoding 'nope'"):
+        read_patients(table, encoding="nope")
+    with pytest.raises(SessionFileError, match="is empty"):
+        read_patients(b"  \n")
+
+
+PATIENT_HEADERS = ["patient_id,iip", "id,iip,notes", "patient_id,IIP,bdi"]
+
+
+@st.composite
+def messy_patient_tables(draw):
+    header = draw(st.sampled_from(PATIENT_HEADERS))
+    rows = draw(
+        st.lists(
+            st.lists(cells, min_size=0, max_size=4).map(lambda fields: ",".join(fields)),
+            max_size=8,
+        )
+    )
+    ending = draw(st.sampled_from(["\n", "\r\n"]))
+    return (ending.join([header, *rows]) + ending).encode()
+
+
+@pytest.mark.slow
+@settings(derandomize=True, max_examples=300, deadline=None)
+@given(content=messy_patient_tables())
+def test_any_patient_table_gives_full_accounting_or_a_clear_error(content):
+    try:
+        result = read_patients(content)
+    except SessionFileError as err:
+        assert str(err)[0].islower() or str(err)[0] == "<"  # one of the reader's own sentences
+        return
+    _accounting_holds(result, content if b'"' not in content else None)
+    assert not result.patients["patient_id"].duplicated().any()  # one row per patient
+    assert result.patients["iip"].dropna().between(0, 4).all()
+    assert "session" not in result.patients.columns
