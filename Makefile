@@ -25,7 +25,7 @@ export CHROMIUM
 
 .PHONY: help venv chromium tex book book-student student-data test lint unit nbval build-strict \
 	site browser binder-check lab docs chapter-tags unit-fast data real-data notebooks requirements \
-	vendor pdf clean distclean
+	vendor pdf clean distclean self-checks
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -116,6 +116,9 @@ student-data: $(STAMP)  ## a dataset and answer key per student: make student-da
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
 	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
+self-checks: $(STAMP)  ## rewrite the canonical data's self-check file (after make data)
+	$(BIN)/python -m tools.answers canonical
+
 test: lint unit nbval build-strict book-student pdf site browser  ## run every check (CONTRIBUTING.md says what each step does)
 	@echo "make test: all checks passed"
 
@@ -167,8 +170,9 @@ chapter-tags:  ## collapse (hide-input), not remove, every chapter cell the page
 lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.txt)
 	$(BIN)/jupyter lab
 
-data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
+data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed), and its self-check file
 	$(BIN)/python -m book.datasets data
+	$(BIN)/python -m tools.answers canonical
 
 real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
 	$(BIN)/python -m tools.real_data data/real

@@ -3,14 +3,17 @@
 An instructor lists the students in a CSV file (``student_id`` and, optionally,
 ``seed``). Each student gets their own simulated study (same design and
 parameters, different seed), so numbers differ between neighbours while every
-answer can still be checked: :func:`book.teaching.exercises.check` recomputes the
-reference from the student's own data, and the instructor's answer key lists
-it for every student.
+answer can still be checked: each student's data package holds a self-check
+file (``self_checks.json``: salted hashes of the rounded answers, see
+:mod:`book.teaching.exercises`) that :func:`book.teaching.exercises.check` reads,
+and the instructor's answer key lists every answer for every student. The
+answers are computed by :mod:`tools.answers`, which students never receive.
 
 Run ``make student-data ROSTER=roster.csv OUT=handouts`` (or
 ``python -m tools.classroom roster.csv --out handouts``). The folder gets::
 
-    handouts/students/<student_id>/   one data package per student (load_study(path))
+    handouts/students/<student_id>/   one data package per student (load_study(path)),
+                                      with its self_checks.json
     handouts/instructor/roster.csv    students and the seeds used
     handouts/instructor/answer_key.csv  every checkable exercise, every student
 
@@ -42,9 +45,10 @@ import pandas as pd
 from book._checks import folder_name_problem
 from book.datasets.canonical import write_study
 from book.simulation.engine import simulate
-from book.teaching.exercises import answer_key
+from book.teaching.exercises import SELF_CHECKS, self_check_file
+from tools.answers import answer_key
 
-__all__ = ["read_roster", "student_seed", "make_student_datasets"]
+__all__ = ["answer_spread", "read_roster", "student_seed", "make_student_datasets"]
 
 #: The largest seed a roster may give (seeds are stored as 64-bit integers).
 MAX_SEED = 2**63 - 1
@@ -247,7 +251,7 @@ def make_student_datasets(
     -------
     pandas.DataFrame
         The answer key: ``student_id``, ``seed`` and the columns of
-        :func:`book.teaching.exercises.answer_key`.
+        :func:`tools.answers.answer_key`.
 
     Raises
     ------
@@ -274,8 +278,11 @@ def make_student_datasets(
         student_root.mkdir()
         for sid, seed in students:
             study = simulate(params, seed=seed)
-            write_study(study, _inside(student_root, sid))
+            folder = _inside(student_root, sid)
+            write_study(study, folder)
             key = answer_key(study)
+            answers = dict(zip(key["label"], key["answer"], strict=True))
+            (folder / SELF_CHECKS).write_text(self_check_file(answers, folder))
             key.insert(0, "seed", seed)
             key.insert(0, "student_id", sid)
             keys.append(key)
@@ -304,6 +311,58 @@ def make_student_datasets(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return answer
+
+
+def answer_spread(key: pd.DataFrame) -> pd.DataFrame:
+    """How much each self-check's answer differs between the students of an answer key.
+
+    A self-check accepts an answer within one step of the student's own
+    (:mod:`book.teaching.exercises`), so a neighbour's answer passes when the two
+    answers round to grid points at most one step apart (whole-number answers:
+    only when equal). ``copy_passes`` is the share of pairs of students for whom
+    that happens: the lower, the more copying shows.
+
+    Parameters
+    ----------
+    key : pandas.DataFrame
+        An answer key from :func:`make_student_datasets` (``student_id``,
+        ``label``, ``answer``).
+
+    Returns
+    -------
+    pandas.DataFrame
+        One row per exercise: ``label``, ``students``, ``min``, ``max``, ``sd``,
+        ``step``, ``distinct`` (different rounded answers) and ``copy_passes``.
+
+    Examples
+    --------
+    >>> key = pd.DataFrame({"student_id": ["a", "b", "c"], "label": "ex-sim-completers",
+    ...                     "answer": [0.80, 0.8004, 0.85]})
+    >>> answer_spread(key)[["distinct", "copy_passes"]].to_dict("records")
+    [{'distinct': 2, 'copy_passes': 0.3333333333333333}]
+    """
+    from book.teaching.exercises import EXERCISES, rounded_answer
+
+    rows = []
+    for label, group in key.groupby("label", sort=False):
+        exercise = EXERCISES[label]
+        grid = [rounded_answer(float(a), exercise) for a in group["answer"]]
+        reach = 0 if exercise.exact else 1
+        pairs = [(i, j) for i in range(len(grid)) for j in range(i + 1, len(grid))]
+        passes = sum(abs(grid[i] - grid[j]) <= reach for i, j in pairs)
+        rows.append(
+            {
+                "label": label,
+                "students": len(grid),
+                "min": group["answer"].min(),
+                "max": group["answer"].max(),
+                "sd": group["answer"].std(),
+                "step": exercise.step,
+                "distinct": len(set(grid)),
+                "copy_passes": passes / len(pairs) if pairs else float("nan"),
+            }
+        )
+    return pd.DataFrame(rows)
 
 
 def _archive_earlier_key(instructor: Path) -> None:
@@ -346,6 +405,10 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(2) from None
     print(f"wrote {len(roster)} student datasets to {Path(args.out) / 'students'}")
     print(f"answer key ({len(key)} rows): {Path(args.out) / 'instructor' / 'answer_key.csv'}")
+    if len(roster) > 1:
+        print("how the answers differ between students (copy_passes: share of pairs of students")
+        print("whose answers pass each other's self-check):")
+        print(answer_spread(key).to_string(index=False, float_format=lambda v: f"{v:.4g}"))
 
 
 if __name__ == "__main__":

@@ -22,6 +22,7 @@ writes the student source.
 from __future__ import annotations
 
 import argparse
+import ast
 import copy
 import re
 import shutil
@@ -33,6 +34,8 @@ import yaml
 
 __all__ = [
     "WITHOUT_BINDER",
+    "glued_names",
+    "leaks",
     "solution_code",
     "solution_texts",
     "strip_solutions",
@@ -42,6 +45,10 @@ __all__ = [
 ]
 
 _FENCE = re.compile(r"^(?P<fence>`{3,}|:{3,})\{(?P<name>[a-z-]+)\}")
+# where markdown shows a glued value: {glue}`x`, {glue:text}`x:.2f`, ```{glue:figure} x
+_GLUE_REFERENCE = re.compile(
+    r"\{glue(?::[a-z]+)?\}(?:`(?P<role>[^`:]+)[^`]*`|[ \t]+(?P<directive>[^\s`]+))"
+)
 _PLACEHOLDER = "# Your answer here\n"
 
 #: What the student source leaves out of the book's source tree.
@@ -58,6 +65,7 @@ _SKIP = {
     "benchmarks",
     ".github",  # the book's own CI and publishing, not the edition's
     ".ci",
+    "tools",  # the instructor's tools: reference answers, quiz answers
 }
 
 #: What the full edition tells readers about its Binder button, and what the student
@@ -183,8 +191,150 @@ def strip_solutions(notebook: nbformat.NotebookNode) -> nbformat.NotebookNode:
         cells.append(cell)
     if inside:
         raise ValueError("a {solution-start} has no matching {solution-end}")
-    out.cells = cells
+    out.cells = _without_solution_glue(cells, _glue_references(notebook.cells))
     return out
+
+
+def _glue_references(cells) -> set[str]:
+    """The glued names that the markdown cells show."""
+    return {
+        m["role"] or m["directive"]
+        for cell in cells
+        if cell.cell_type == "markdown"
+        for m in _GLUE_REFERENCE.finditer(cell.source)
+    }
+
+
+def glued_names(source: str) -> set[str]:
+    """The names a code cell glues (``glue("name", ...)``); an f-string name as its pattern.
+
+    Examples
+    --------
+    >>> sorted(glued_names('glue("a", 1, display=False)\\nfor k in "xy":\\n    glue(f"b_{k}", 2)'))
+    ['a', 'b_{k}']
+    """
+    found = set()
+    for m in re.finditer(r"\bglue\(\s*(f?)([\"'])(.+?)\2", source):
+        found.add(m.group(3))
+    return found
+
+
+def _without_solution_glue(cells, everywhere: set[str]) -> list:
+    """Drop the code cells that only glue values for solutions (gone from this edition).
+
+    A value glued for a solution alone is the solution's number, whether the cell's
+    stored output holds it or its code computes it. A cell that glues such a value
+    together with values the text still shows is an error: split it.
+    """
+    shown = _glue_references(cells)
+    solution_only = everywhere - shown
+    kept, dropped = [], []
+    for i, cell in enumerate(cells):
+        names = glued_names(cell.source) if cell.cell_type == "code" else set()
+        leaking = {n for n in names if n in solution_only}
+        if not leaking:
+            kept.append(cell)
+            continue
+        if leaking != names:
+            raise ValueError(
+                f"a code cell glues {sorted(leaking)} for solutions only and "
+                f"{sorted(names - leaking)} for the text: put the solutions' values in a cell "
+                "of their own, so that the student edition can leave it out"
+            )
+        dropped.append((i, cell))
+    for i, cell in dropped:
+        assigned = _assigned(cell.source)
+        later = (
+            set().union(*(_loaded(c.source) for c in cells[i + 1 :] if c in kept))
+            if kept
+            else set()
+        )
+        if assigned & later:
+            raise ValueError(
+                "a cell that glues values for solutions only also defines "
+                f"{sorted(assigned & later)}, which later cells use: move those definitions "
+                "to another cell"
+            )
+    return kept
+
+
+def solution_glue(notebook: nbformat.NotebookNode) -> set[str]:
+    """The glued names that only solutions show: each is a solution's number."""
+    everywhere = _glue_references(notebook.cells)
+    outside = copy.deepcopy(notebook)
+    outside.cells = [c for c in outside.cells if c.cell_type == "markdown"]
+    kept = strip_solutions(outside).cells  # markdown only: no glue cell to drop
+    return everywhere - _glue_references(kept)
+
+
+def leaks(full: nbformat.NotebookNode, student: nbformat.NotebookNode) -> list[str]:
+    r"""What of the full chapter's solutions a student notebook still holds, in words.
+
+    Looks for four kinds of leak: a solution's text, a line of a gated
+    solution's code (one found nowhere else in the chapter), a code cell that
+    glues a value only a solution shows, and a stored output carrying such a
+    value. Written independently of :func:`strip_solutions`: the tests run it on
+    every chapter's student version and on copies with leaks planted.
+
+    Examples
+    --------
+    >>> import nbformat
+    >>> md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    >>> full = nbformat.v4.new_notebook(cells=[
+    ...     code('glue("x", 42, display=False)'),
+    ...     md("```{solution} ex1\nIt is {glue:text}`x`.\n```"),
+    ... ])
+    >>> leaks(full, full)
+    ["solution text: 'It is {glue:text}`x`.'", "a cell glues a solution's value: ['x']"]
+    >>> leaks(full, strip_solutions(full))
+    []
+    """
+    found = []
+    text = "\n".join(c.source for c in student.cells if c.cell_type == "markdown")
+    found += [f"solution text: {t!r}" for t in solution_texts(full) if t and t in text]
+    solutions = solution_code(full)
+    elsewhere = {
+        line.strip()
+        for c in full.cells
+        if not (c.cell_type == "code" and c.source in solutions)
+        for line in c.source.splitlines()
+    }
+    student_lines = {line.strip() for c in student.cells for line in c.source.splitlines()}
+    for source in solutions:
+        own = {line.strip() for line in source.splitlines() if line.strip()} - elsewhere
+        found += [f"solution code: {line!r}" for line in sorted(own & student_lines)]
+    hidden = solution_glue(full)
+    for cell in student.cells:
+        if cell.cell_type != "code":
+            continue
+        names = sorted(n for n in glued_names(cell.source) if n in hidden)
+        if names:
+            found.append(f"a cell glues a solution's value: {names}")
+        for output in cell.get("outputs", []):
+            name = output.get("metadata", {}).get("scrapbook", {}).get("name")
+            if name in hidden:
+                found.append(f"a stored output holds a solution's value: {name!r}")
+    return found
+
+
+def _names(source: str, context) -> set[str]:
+    try:
+        tree = ast.parse(source)
+    except SyntaxError:  # IPython magics: nothing to learn from them
+        return set()
+    return {
+        node.id
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Name) and isinstance(node.ctx, context)
+    }
+
+
+def _assigned(source: str) -> set[str]:
+    return _names(source, ast.Store)
+
+
+def _loaded(source: str) -> set[str]:
+    return _names(source, ast.Load)
 
 
 def solution_texts(notebook: nbformat.NotebookNode) -> list[str]:

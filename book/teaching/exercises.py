@@ -1,58 +1,86 @@
-"""Self-checks for the coding exercises: right within a tolerance, or a hint.
+"""Self-checks for the coding exercises: right, or a hint, without the answer in the package.
 
-Each coding exercise with a numeric answer is registered here with the
-computation of its reference answer *from a study*. A student checks their
-own number against the study they analysed, so the same check works on the
-canonical data and on every per-student variant (see :mod:`tools.classroom`),
-and no answer is printed, only a hint.
+Every coding exercise with a numeric answer is registered here with its
+question, a hint and the step its answer is rounded to, but **not** with a way
+to compute the answer: nothing students import returns one. :func:`check`
+compares a salted hash of the student's rounded answer with the hash written
+for that exercise into a *self-check file*:
+
+- each student's data package (``make student-data``) holds its own
+  ``self_checks.json``, written by the instructor's tools from that student's
+  data, so neighbours' answers differ and do not pass each other's checks;
+- the book's canonical data (``data/``) have theirs in this package,
+  ``book/teaching/self_checks.json`` (``make self-checks`` writes it).
+
+A self-check file is bound to its data by a fingerprint of the data package
+(the hashes of its tables in ``datapackage.json``), so a file copied next to
+other data is refused. The answers' salt is unique to the data package, so one
+student's hashes say nothing about another's. The answer space of a rounded
+number is small, though: a student can find an answer by calling
+:func:`check` on every value of a grid. That is acceptable for a self-check,
+which tells a student who did the work whether they got it right; graded work
+is judged on the student's code and reasoning, with the instructor's answer
+key (``make student-data``).
 
 >>> from book.teaching.exercises import check
->>> check("ex-sim-completers", 0.5)  # doctest: +SKIP
-Not yet. Hint: ...
+>>> check("ex-sim-completers", 0.5)
+Not yet. Hint: count the patients whose dropped_out is False, out of all patients.
 """
 
 from __future__ import annotations
 
-import functools
+import hashlib
+import json
 import math
 import numbers
-from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
-import pandas as pd
+__all__ = ["CheckResult", "Exercise", "EXERCISES", "check", "self_check_file"]
 
-from book.simulation.describe import rupture_summary
-from book.simulation.engine import simulate
-from book.simulation.parameters import SimulationParameters
-from book.simulation.study import Study
-
-__all__ = ["CheckResult", "Exercise", "EXERCISES", "answer_key", "check"]
+#: The canonical data's self-check file (``make self-checks`` writes it).
+CANONICAL_CHECKS = Path(__file__).with_name("self_checks.json")
+#: The name of the self-check file in a data package (``make student-data`` writes it).
+SELF_CHECKS = "self_checks.json"
+_FORMAT = 1
 
 
 @dataclass(frozen=True)
 class Exercise:
-    """A coding exercise whose answer is one number computed from a study."""
+    """A coding exercise whose answer is one number computed from the student's own data.
+
+    Attributes
+    ----------
+    label, chapter : str
+        The exercise's label in the book and its chapter (the notebook's name).
+    question : str
+        The question, self-contained (the answer key prints it).
+    step : float
+        The answer is rounded to a multiple of ``step`` before it is hashed; an
+        answer within one step of the reference is accepted, one two steps
+        away or more never is.
+    hint : str
+        What to try when the answer is not accepted (never the answer).
+    exact : bool
+        The answer is a whole number and only that number is accepted.
+    """
 
     label: str
     chapter: str
     question: str
-    compute: Callable[[Study], float]
-    tolerance: float
+    step: float
     hint: str
+    exact: bool = False
 
 
 #: Label -> exercise, in the order the book presents them.
 EXERCISES: dict[str, Exercise] = {}
 
 
-def _register(label: str, *, chapter: str, question: str, tolerance: float, hint: str):
-    def decorator(compute: Callable[[Study], float]) -> Callable[[Study], float]:
-        if label in EXERCISES:
-            raise ValueError(f"exercise {label!r} is registered twice")
-        EXERCISES[label] = Exercise(label, chapter, question, compute, tolerance, hint)
-        return compute
-
-    return decorator
+def _register(label: str, *, chapter: str, question: str, step: float, hint: str, exact=False):
+    if label in EXERCISES:
+        raise ValueError(f"exercise {label!r} is registered twice")
+    EXERCISES[label] = Exercise(label, chapter, question, step, hint, exact)
 
 
 @dataclass(frozen=True)
@@ -70,26 +98,7 @@ class CheckResult:
         return self.message
 
 
-def _study(study: Study | None) -> Study:
-    if study is None:
-        from book.datasets.canonical import load_study  # the canonical study, loaded on demand
-
-        return load_study()
-    if not isinstance(study, Study):
-        raise TypeError(
-            f"study must be a book Study (from load_study or simulate), got {type(study).__name__}"
-        )
-    return study
-
-
-def _seed(study: Study) -> int:
-    """The seed of a simulated study, for exercises that simulate from it."""
-    if study.seed is None:
-        raise ValueError("this exercise needs a simulated study with a seed")
-    return int(study.seed)
-
-
-def check(label: str, answer, *, study: Study | None = None) -> CheckResult:
+def check(label: str, answer, *, data: str | Path | None = None) -> CheckResult:
     """Check a numeric answer to a coding exercise, without revealing the answer.
 
     Parameters
@@ -97,31 +106,153 @@ def check(label: str, answer, *, study: Study | None = None) -> CheckResult:
     label : str
         The exercise's label, as shown in the book (e.g. ``"ex-sim-completers"``).
     answer : float
-        Your answer.
-    study : Study, optional
-        The study you analysed: your own per-student data from
-        ``load_study("path/to/your/data")``, or the canonical study when omitted.
+        Your answer, computed from the data you analysed.
+    data : str or pathlib.Path, optional
+        The folder of your own data package (the one you gave ``load_study``);
+        the book's canonical data when omitted.
 
     Returns
     -------
     CheckResult
         Prints "Correct." or "Not yet." with a hint; true when correct.
 
+    Raises
+    ------
+    ValueError
+        If the exercise is unknown, or the data package has no self-check file
+        for it (or one written for other data).
+
     Examples
     --------
-    >>> from book.simulation.engine import simulate
-    >>> mine = simulate(seed=5)
-    >>> check("ex-sim-completers", 0.9, study=mine)
+    >>> check("ex-sim-completers", 0.9)
     Not yet. Hint: count the patients whose dropped_out is False, out of all patients.
+    >>> bool(check("ex-ts-sessions-needed", 4.5))
+    False
     """
     if label not in EXERCISES:
         raise ValueError(f"unknown exercise {label!r}; checkable exercises: {sorted(EXERCISES)}")
     number = _one_number(answer)
     exercise = EXERCISES[label]
-    expected = float(exercise.compute(_study(study)))
-    ok = math.isfinite(number) and abs(number - expected) <= exercise.tolerance
+    record = _self_checks(data)
+    entry = record["checks"].get(label)
+    if entry is None:
+        raise ValueError(
+            f"the self-check file of {_where(data)} has no entry for {label}: ask your "
+            "instructor for a data package made with this version of the book"
+        )
+    ok = any(_digest(record["salt"], label, k) == entry for k in _candidates(number, exercise))
     message = "Correct." if ok else f"Not yet. Hint: {exercise.hint}"
     return CheckResult(label, ok, message)
+
+
+def _candidates(number: float, exercise: Exercise) -> list[int]:
+    """The rounded values whose hashes may match: the answer's grid point and its neighbours."""
+    if not math.isfinite(number):
+        return []
+    if exercise.exact:
+        return [int(number)] if float(number).is_integer() else []
+    k = math.floor(number / exercise.step + 0.5)
+    return [k - 1, k, k + 1]
+
+
+def _digest(salt: str, label: str, k: int) -> str:
+    return hashlib.sha256(f"{salt}|{label}|{k}".encode()).hexdigest()
+
+
+def rounded_answer(value: float, exercise: Exercise) -> int:
+    """The grid point (a multiple of ``exercise.step``) an answer is hashed at."""
+    if exercise.exact:
+        if not float(value).is_integer():
+            raise ValueError(f"{exercise.label} has a whole-number answer, got {value}")
+        return int(value)
+    return math.floor(value / exercise.step + 0.5)
+
+
+def data_fingerprint(data: str | Path | None = None) -> str:
+    """A fingerprint of a data package: the sha256 of its tables' hashes and its seed.
+
+    Examples
+    --------
+    >>> len(data_fingerprint())
+    64
+    """
+    folder = _folder(data)
+    path = folder / "datapackage.json"
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"{folder} is not a data package (no datapackage.json): give the folder of your "
+            "data package, the one you gave load_study"
+        )
+    package = json.loads(path.read_text(encoding="utf-8"))
+    parts = sorted(f"{res['path']}={res['hash']}" for res in package.get("resources", []))
+    parts.append(f"seed={package.get('simulation', {}).get('seed')}")
+    return hashlib.sha256("\n".join(parts).encode()).hexdigest()
+
+
+def self_check_file(answers: dict[str, float], data: str | Path | None = None) -> str:
+    """The text of a self-check file: salted hashes of rounded answers, for one data package.
+
+    Used by the instructor's tools, which compute ``answers`` (see ``tools.answers``);
+    the file holds no answer in readable form.
+
+    Parameters
+    ----------
+    answers : dict
+        Label -> the reference answer for these data.
+    data : str or pathlib.Path, optional
+        The data package the answers belong to (the canonical data when omitted).
+
+    Returns
+    -------
+    str
+        JSON text, the same for the same answers and data.
+    """
+    unknown = sorted(set(answers) - set(EXERCISES))
+    if unknown:
+        raise ValueError(f"unknown exercises: {unknown}")
+    fingerprint = data_fingerprint(data)
+    salt = hashlib.sha256(f"self-checks|{fingerprint}".encode()).hexdigest()[:32]
+    checks = {
+        label: _digest(salt, label, rounded_answer(float(value), EXERCISES[label]))
+        for label, value in sorted(answers.items())
+    }
+    record = {"format": _FORMAT, "data": fingerprint, "salt": salt, "checks": checks}
+    return json.dumps(record, indent=1, sort_keys=True) + "\n"
+
+
+def _folder(data) -> Path:
+    if data is None:
+        from book.datasets.canonical import DATA_DIR
+
+        return Path(DATA_DIR)
+    if not isinstance(data, (str, Path)):
+        raise TypeError(
+            "data must be the folder of your data package (the path you gave load_study), "
+            f"got {type(data).__name__}"
+        )
+    return Path(data)
+
+
+def _where(data) -> str:
+    return "the book's data" if data is None else str(data)
+
+
+def _self_checks(data) -> dict:
+    folder = _folder(data)
+    fingerprint = data_fingerprint(data)  # first: is it a data package at all?
+    path = CANONICAL_CHECKS if data is None else folder / SELF_CHECKS
+    if not path.is_file():
+        raise ValueError(
+            f"{folder} has no self-check file ({SELF_CHECKS}): self-checks work on data "
+            "packages made by your instructor (make student-data) and on the book's data"
+        )
+    record = json.loads(path.read_text(encoding="utf-8"))
+    if record.get("format") != _FORMAT or record.get("data") != fingerprint:
+        raise ValueError(
+            f"the self-check file {path} was written for other data than those in {folder}: "
+            "use the data package and self-check file your instructor gave you together"
+        )
+    return record
 
 
 def _one_number(answer) -> float:
@@ -146,285 +277,141 @@ def _one_number(answer) -> float:
     raise TypeError(f"answer must be a number, got {type(answer).__name__}: {shown}")
 
 
-def answer_key(study: Study | None = None) -> pd.DataFrame:
-    """Reference answers of every checkable exercise for one study (for instructors).
-
-    Returns
-    -------
-    pandas.DataFrame
-        Columns ``label``, ``chapter``, ``question``, ``answer``, ``tolerance``.
-    """
-    study = _study(study)
-    return pd.DataFrame(
-        [
-            {
-                "label": ex.label,
-                "chapter": ex.chapter,
-                "question": ex.question,
-                "answer": float(ex.compute(study)),
-                "tolerance": ex.tolerance,
-            }
-            for ex in EXERCISES.values()
-        ]
-    )
-
-
 # --------------------------------------------------------------------------
-# chapter: The therapeutic alliance
+# The registry. Questions say "your study": the data package you analyse (the
+# book's canonical study in the chapters). Hints point to the idea, never to the
+# call that computes the answer.
 
-
-@_register(
+_register(
     "ex-al-subscales",
     chapter="alliance",
-    question="What is the within-patient correlation of the goal and bond subscales of the WAI-SR?",
-    # within_correlation is exact arithmetic on the data; the tolerance accepts the value
-    # read off the chapter's table (three decimals) or rounded to two.
-    tolerance=0.005,
-    hint="within_correlation(sessions, 'wai_goal', 'wai_bond') from book.estimation, the r "
-    "column; the plain correlation of the two columns mixes in the differences between "
+    question="What is the within-patient correlation of the goal and bond subscales of "
+    "the WAI-SR in your study?",
+    step=0.001,
+    hint="correlate the two subscales within patients, after removing each patient's own "
+    "means; the plain correlation of the two columns mixes in the differences between "
     "patients.",
 )
-def _al_subscales(study: Study) -> float:
-    from book.estimation.decomposition import within_correlation
-
-    return float(within_correlation(study.sessions, "wai_goal", "wai_bond")["r"].iloc[0])
-
-
-# --------------------------------------------------------------------------
-# chapter: A simulated therapy study
-
-
-@_register(
+_register(
     "ex-sim-completers",
     chapter="simulated_study",
-    question="What share of the patients attended every planned session?",
-    tolerance=0.001,
+    question="What share of the patients in your study attended every planned session?",
+    step=0.001,
     hint="count the patients whose dropped_out is False, out of all patients.",
 )
-def _completers(study: Study) -> float:
-    return float((~study.patients["dropped_out"].astype(bool)).mean())
-
-
-@_register(
+_register(
     "ex-sim-ruptures",
     chapter="simulated_study",
-    question="With no trained therapists (share_trained=0) and your study's seed, "
-    "what share of the attended ruptures is repaired?",
-    tolerance=0.001,
-    hint="simulate(SimulationParameters(share_trained=0.0), seed=study.seed), then "
-    "look at the share_repaired column of rupture_summary for that study.",
+    question="With no trained therapists (share_trained=0) and your study's seed, what "
+    "share of the attended ruptures is repaired?",
+    step=0.001,
+    hint="simulate the untrained study with the seed of your own study (study.seed), then "
+    "count repaired ruptures among the attended ones in its ground truth.",
 )
-def _repaired_untrained(study: Study) -> float:
-    untrained = simulate(SimulationParameters(share_trained=0.0), seed=_seed(study))
-    return float(rupture_summary(untrained)["share_repaired"].iloc[0])
-
-
-# --------------------------------------------------------------------------
-# chapter: Trait and state
-
-
-@_register(
+_register(
     "ex-ts-bdi-icc",
     chapter="trait_state",
-    question="What is the intraclass correlation of the symptom scores (bdi), before "
-    "removing each patient's trend?",
-    tolerance=0.005,
-    hint="icc(sessions, 'bdi') from book.estimation, on the sessions table with bdi as floats.",
+    question="What is the intraclass correlation of the symptom scores (bdi) in your study, "
+    "before removing each patient's trend?",
+    step=0.001,
+    hint="the ICC is the share of the variance of bdi that lies between patients; use the "
+    "sessions table with bdi as floats, grouped by patient.",
 )
-def _bdi_icc(study: Study) -> float:
-    from book.estimation.decomposition import icc
-
-    sessions = study.sessions.assign(bdi=study.sessions["bdi"].astype("float64"))
-    return float(icc(sessions, "bdi")["icc"].iloc[0])
-
-
-@_register(
+_register(
     "ex-ts-sessions-needed",
     chapter="trait_state",
     question="How many sessions must be averaged for the patient mean of the alliance to "
     "reach a reliability of .90, at the ICC of single sessions in your study?",
-    tolerance=0.0,
-    hint="estimate the ICC of alliance with icc(), then find the smallest n with "
-    "person_mean_reliability(icc, n) >= 0.90.",
+    step=1.0,
+    exact=True,
+    hint="estimate the ICC of the alliance first, then apply the Spearman-Brown formula "
+    "for a mean of n sessions and find the smallest n that reaches .90.",
 )
-def _sessions_needed(study: Study) -> float:
-    from book.estimation.decomposition import icc, person_mean_reliability
-
-    rho = float(icc(study.sessions, "alliance")["icc"].iloc[0])
-    n = 1
-    while person_mean_reliability(rho, n) < 0.90:
-        n += 1
-    return float(n)
-
-
-# --------------------------------------------------------------------------
-# chapter: Lagged outcome models
-
-
-@_register(
+_register(
     "ex-lag-predict",
     chapter="lagged_models",
     question="A patient of average IIP whose alliance usually averages 4.2 rates it 4.6. By "
-    "how many BDI-II points does the default lagged model predict next week's symptoms "
-    "to change?",
-    tolerance=0.01,
-    hint="multiply the deviation from the patient's usual alliance by the alliance_within "
-    "coefficient of fit_lagged_model(study); mind the sign.",
+    "how many BDI-II points does the default lagged model of your study predict next "
+    "week's symptoms to change?",
+    step=0.01,
+    hint="multiply the deviation from the patient's usual alliance by the model's "
+    "within-patient alliance coefficient; mind the sign.",
 )
-def _lag_predict(study: Study) -> float:
-    from book.estimation.multilevel import fit_lagged_model
-
-    return float((4.6 - 4.2) * fit_lagged_model(study).coef("alliance_within"))
-
-
-@_register(
+_register(
     "ex-lag-nickell",
     chapter="lagged_models",
-    question="With six sessions per patient and a symptom autoregression of 0.5, what is the "
-    "bias of the within estimator?",
-    tolerance=0.001,
-    hint="nickell_bias(rho, n_waves) from book.estimation.nickell gives it; the exact value, "
-    "not the approximation.",
+    question="A colleague plans six sessions per patient and expects a symptom "
+    "autoregression as large as the coefficient of bdi_c in the default lagged model of "
+    "your study. What is the bias of the within estimator?",
+    step=0.0001,
+    hint="Nickell's bias depends on the autoregression and the number of waves; use the "
+    "exact expression, not the first-order approximation, at the unrounded coefficient.",
 )
-def _lag_nickell(study: Study) -> float:
-    from book.estimation.nickell import nickell_bias
-
-    return float(nickell_bias(0.5, 6))
-
-
-# --------------------------------------------------------------------------
-# chapter: Moderation
-
-
-@_register(
+_register(
     "ex-mod-slope",
     chapter="moderation",
-    question="In the detrended model, what is the within-patient alliance effect for a "
-    "patient with an IIP-32 item mean of 2.5?",
-    tolerance=0.01,
-    hint="simple_slopes(fit, at=[2.5]) on fit_lagged_model(study, detrend=True); read the "
-    "slope column.",
+    question="In the detrended model of your study, what is the within-patient alliance "
+    "effect for a patient with an IIP-32 item mean of 2.5?",
+    step=0.01,
+    hint="a simple slope: the within-patient coefficient plus the interaction times the "
+    "patient's IIP, centred as the model centres it.",
 )
-def _mod_slope(study: Study) -> float:
-    from book.estimation.moderation import simple_slopes
-    from book.estimation.multilevel import fit_lagged_model
-
-    fit = fit_lagged_model(study, detrend=True)
-    return float(simple_slopes(fit, at=[2.5])["slope"].iloc[0])
-
-
-# --------------------------------------------------------------------------
-# chapter: Ruptures
-
-
-@_register(
+_register(
+    "ex-mod-power",
+    chapter="moderation",
+    question="With alliance_to_symptoms_iip=-0.12, 120 patients (15 therapists), 500 "
+    "simulated studies from your study's seed and the estimator within_detrended_iip, "
+    "what power does run_design_study give for the moderation?",
+    step=0.001,
+    hint="the power of the term alliance_within:iip_c, as a proportion; the seed must be "
+    "your study's (study.seed), with n_reps=500.",
+)
+_register(
+    "ex-rd-days-icc",
+    chapter="real_data",
+    question="What share of the variance of state anxiety lies between persons, given once "
+    "on each of two days, in the random half of the persons drawn with your study's seed?",
+    step=0.005,
+    hint="draw the half with rng = np.random.default_rng(study.seed) and rng.choice(persons, "
+    "size=len(persons) // 2, replace=False) on the persons of the design 'two days, once a "
+    "day' in their order of appearance, then take the ICC of state by person.",
+)
+_register(
     "ex-rup-reliability",
     chapter="ruptures",
-    question="How large must a session-to-session drop of the WAI-SR (SD 0.6) be to count "
-    "as reliable if the scale's reliability were .80?",
-    tolerance=0.005,
-    hint="reliable_change_threshold(sd, reliability) from book.practice.ruptures, with "
-    "1.96 * sqrt(2) * SD * sqrt(1 - reliability) behind it.",
+    question="How large must a session-to-session drop of the alliance be to count as "
+    "reliable if the scale's reliability were .80, with the SD of the alliance scores in "
+    "your study?",
+    step=0.001,
+    hint="the reliable change index: 1.96 standard errors of a difference of two scores, "
+    "each with the standard error SD times the square root of one minus the reliability.",
 )
-def _rup_reliability(study: Study) -> float:
-    from book.practice.ruptures import reliable_change_threshold
-
-    return float(reliable_change_threshold(0.6, 0.80))
-
-
-# --------------------------------------------------------------------------
-# chapter: What can therapists do?
-
-
-@functools.lru_cache(maxsize=64)
-def _trial_share(seed: int) -> float:
-    # Depends only on the seed, so one computation serves every check of a study
-    # (tools.classroom computes each student's key more than once in its tests).
-    from book.montecarlo.runner import run_design_study
-
-    planned = SimulationParameters(n_therapists=60, patients_per_therapist=20)
-    trials = run_design_study(
-        planned, n_reps=50, estimators="training_trial", seed=seed, progress=False
-    )
-    return float(trials["power"].iloc[0])
-
-
-@_register(
+_register(
     "ex-ther-trial",
     chapter="therapists",
-    question="In 50 simulated trials with 60 therapists (half trained) and 20 patients each, "
-    "from your study's seed, what share find the training effect at p < .05?",
-    # The 50 trials are fixed by the seed, so the share is an exact multiple of 1/50
-    # (a few seconds to compute). The tolerance accepts rounding to two decimals and is
-    # below half a step, so one trial more or fewer is not accepted.
-    tolerance=0.005,
-    hint="run_design_study(SimulationParameters(n_therapists=60, patients_per_therapist=20), "
-    "n_reps=50, estimators='training_trial', seed=study.seed), then its power column: the "
-    "share of trials with p < .05, as a proportion between 0 and 1.",
+    question="In 50 simulated trials with 60 therapists (half trained) and 20 patients "
+    "each, from your study's seed, what share find the training effect at p < .05?",
+    step=0.005,
+    hint="the power column of the Monte Carlo study of the estimator training_trial, as a "
+    "proportion between 0 and 1; the seed must be your study's (study.seed), with 50 "
+    "replications.",
 )
-def _ther_trial(study: Study) -> float:
-    return _trial_share(_seed(study))
-
-
-# --------------------------------------------------------------------------
-# chapter: Designing a study
-
-
-@functools.lru_cache(maxsize=64)
-def _moderation_power_400(seed: int) -> float:
-    from book.montecarlo.designs import design_grid
-    from book.montecarlo.runner import run_design_study
-
-    designs = design_grid(n_patients=[400, 800], n_sessions=12)
-    table = run_design_study(
-        designs, n_reps=200, estimators="within_iip", seed=seed, n_jobs=1, progress=False
-    )
-    row = table.query("term == 'alliance_within:iip_c' and n_patients == 400")
-    return float(row["power"].iloc[0])
-
-
-@_register(
+_register(
+    "ex-ther-mechanisms",
+    chapter="therapists",
+    question="In the large study (500 therapists, 40 patients each) simulated with your "
+    "study's seed, with and without training, what is the mean benefit of training in the "
+    "highest IIP quarter, with all three mechanisms on?",
+    step=0.001,
+    hint="the same seed (study.seed) for both conditions, paired outcomes, then the mean "
+    "difference of the last IIP quarter; a benefit is a negative difference in symptoms.",
+)
+_register(
     "ex-design-moderation",
     chapter="study_design",
     question="With 12 sessions, 200 replications and your study's seed, what power does "
     "run_design_study give for the moderation (within_iip) with 400 patients?",
-    # run_design_study's result depends only on the seed, each design and n_reps (not
-    # on n_jobs or the other designs), so the power is an exact multiple of 1/200 (two
-    # seconds to compute). The tolerance accepts the three decimals the chapter prints
-    # and is below half a step, so one replication more or fewer is not accepted.
-    tolerance=0.001,
-    hint="run_design_study(design_grid(n_patients=[400, 800], n_sessions=12), n_reps=200, "
-    "estimators='within_iip', seed=study.seed); the power of the term "
-    "alliance_within:iip_c in the row with 400 patients, as a proportion.",
+    step=0.001,
+    hint="the power of the term alliance_within:iip_c in the row with 400 patients, as a "
+    "proportion; the designs are 400 and 800 patients, the seed your study's.",
 )
-def _design_moderation(study: Study) -> float:
-    return _moderation_power_400(_seed(study))
-
-
-# --------------------------------------------------------------------------
-# chapter: Real data
-
-
-@functools.lru_cache(maxsize=1)
-def _state_anxiety_icc_two_days() -> float:
-    from book.datasets.real import anxiety_long
-    from book.estimation.decomposition import icc
-
-    anxiety = anxiety_long()
-    two_days = anxiety[anxiety["design"] == "two days, once a day"]
-    return float(icc(two_days, "state", by="person")["icc"].iloc[0])
-
-
-@_register(
-    "ex-rd-days-icc",
-    chapter="real_data",
-    question="What share of the variance of state anxiety lies between persons when the "
-    "scale is given once on each of two days?",
-    # The same real data for every student (the study is not used); icc is exact
-    # arithmetic, and the tolerance accepts the value rounded to two or three decimals.
-    tolerance=0.005,
-    hint="icc(..., 'state', by='person') on the rows of anxiety_long() whose design is "
-    "'two days, once a day'.",
-)
-def _rd_days_icc(study: Study) -> float:
-    return _state_anxiety_icc_two_days()

@@ -8,7 +8,10 @@ import pytest
 import yaml
 
 from tools.editions import (
+    glued_names,
+    leaks,
     solution_code,
+    solution_glue,
     solution_texts,
     strip_solutions,
     student_config,
@@ -56,8 +59,13 @@ def test_student_version_keeps_exercises_and_drops_every_solution(path):
     # the code cells kept are exactly the chapter's code outside gated solutions, in
     # order, and the placeholders for answers
     solutions = solution_code(nb)
+    hidden = solution_glue(nb)  # cells that glue only solutions' values are left out too
     chapter_code = [
-        c.source for c in nb.cells if c.cell_type == "code" and c.source not in solutions
+        c.source
+        for c in nb.cells
+        if c.cell_type == "code"
+        and c.source not in solutions
+        and not (glued_names(c.source) and glued_names(c.source) <= hidden)
     ]
     kept = [c.source for c in student.cells if c.cell_type == "code"]
     assert [k for k in kept if k != "# Your answer here\n"] == chapter_code
@@ -238,3 +246,114 @@ def test_the_student_edition_without_a_repository_sends_no_reader_to_binder(tmp_
 def test_the_student_edition_with_a_repository_keeps_the_binder_wording(tmp_path):
     write_student_source(ROOT, tmp_path / "s", "https://github.com/course/alliance-student")
     assert _TO_BINDER.search((tmp_path / "s" / "intro.md").read_text())
+
+
+# --------------------------------------------------------------------------
+# leaks: nothing of a solution reaches the student notebook, planted leaks are caught
+
+
+@pytest.mark.parametrize("path", CHAPTERS, ids=lambda p: p.stem)
+def test_no_student_notebook_leaks_a_solution(path):
+    nb = nbformat.read(path, as_version=4)
+    assert leaks(nb, strip_solutions(nb)) == []
+
+
+def test_the_figure_exercises_values_are_glued_in_cells_of_their_own():
+    """The cells that glue only solutions' values, left out of the student edition."""
+    hidden = {p.stem: solution_glue(nbformat.read(p, as_version=4)) for p in CHAPTERS}
+    assert {"band_min_iip", "band_min_width", "band_lo_width"} <= hidden["moderation"]
+    assert "monitor_lowest_threshold" in hidden["ruptures"]
+    assert "share_below_zero" in hidden["therapists"]
+    for path in CHAPTERS:
+        student = strip_solutions(nbformat.read(path, as_version=4))
+        glued = set().union(
+            *(glued_names(c.source) for c in student.cells if c.cell_type == "code")
+        )
+        assert not glued & hidden[path.stem]
+
+
+_MARK = "Planted-leak-7f3a"
+
+
+def _planted(kind, outputs=True):
+    """A chapter with one leak of ``kind`` planted (solution text, code, or a glue cell)."""
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = nbformat.read(ROOT / "chapters" / "simulated_study.ipynb", as_version=4)
+    exercise = md(f"```{{exercise}}\n:label: ex-planted\nHow many? ({_MARK} question)\n```")
+    if kind == "text":
+        cells = [exercise, md(f"```{{solution}} ex-planted\n{_MARK} the answer is 12.\n```")]
+    elif kind == "code":
+        cells = [
+            exercise,
+            md("````{solution-start} ex-planted\n:class: dropdown\n````"),
+            code(f"planted_answer = 12  # {_MARK}"),
+            md(f"{_MARK} explained.\n\n````{{solution-end}}\n````"),
+        ]
+    else:  # a hidden glue cell whose only purpose is a solution's number
+        glue_cell = code(f'glue("planted_value", 12 * 3, display=False)  # {_MARK}')
+        glue_cell.metadata["tags"] = ["remove-cell"]
+        if outputs:
+            glue_cell.outputs = [
+                nbformat.v4.new_output(
+                    "display_data",
+                    data={"application/papermill.record/text/plain": "36"},
+                    metadata={"scrapbook": {"mime_prefix": "", "name": "planted_value"}},
+                )
+            ]
+        cells = [
+            glue_cell,
+            exercise,
+            md("```{solution} ex-planted\nIt is {glue:text}`planted_value`.\n```"),
+        ]
+    nb.cells.extend(cells)
+    return nb
+
+
+_KINDS = [("text", True), ("code", True), ("glue", True), ("glue", False)]
+
+
+@pytest.mark.parametrize(("kind", "outputs"), _KINDS)
+def test_a_planted_leak_is_caught_when_it_survives(kind, outputs):
+    """The leak check finds each kind when the student notebook still holds it."""
+    nb = _planted(kind, outputs)
+    student = strip_solutions(nbformat.read(ROOT / "chapters" / "simulated_study.ipynb", 4))
+    student.cells.extend(c for c in nb.cells[-4:] if _MARK in c.source or "glue(" in c.source)
+    found = leaks(nb, student)
+    assert found, f"a planted {kind} leak was not caught"
+    if kind == "glue" and outputs:
+        assert any("stored output" in f for f in found)
+
+
+@pytest.mark.parametrize(("kind", "outputs"), _KINDS)
+def test_the_student_edition_of_a_chapter_with_a_planted_leak_holds_none(tmp_path, kind, outputs):
+    """Built from a copy with the leak planted, the student source has neither leak nor mark."""
+    book = tmp_path / "book"
+    (book / "chapters").mkdir(parents=True)
+    for name in ("_config.yml", "_toc.yml"):
+        (book / name).write_text((ROOT / name).read_text())
+    nbformat.write(_planted(kind, outputs), book / "chapters" / "simulated_study.ipynb")
+    write_student_source(book, tmp_path / "student")
+    student = nbformat.read(tmp_path / "student" / "chapters" / "simulated_study.ipynb", 4)
+    assert leaks(_planted(kind, outputs), student) == []
+    text = "\n".join(c.source for c in student.cells)
+    outputs_text = str([c.get("outputs") for c in student.cells if c.cell_type == "code"])
+    assert f"{_MARK} question" in text  # the exercise stays
+    assert _MARK not in text.replace(f"{_MARK} question", "")
+    assert "planted_value" not in text + outputs_text
+
+
+def test_a_cell_gluing_a_solutions_value_with_the_texts_is_refused():
+    md, code = nbformat.v4.new_markdown_cell, nbformat.v4.new_code_cell
+    nb = _nb(
+        code('glue("shown", 1, display=False)\nglue("answer", 2, display=False)'),
+        md("We saw {glue:text}`shown`.\n\n```{solution} e\nIt is {glue:text}`answer`.\n```"),
+    )
+    with pytest.raises(ValueError, match="put the solutions' values in a cell of their own"):
+        strip_solutions(nb)
+    nb = _nb(
+        code('x = 2\nglue("answer", x, display=False)'),
+        code("print(x)"),
+        md("```{solution} e\nIt is {glue:text}`answer`.\n```"),
+    )
+    with pytest.raises(ValueError, match=r"also defines \['x'\]"):
+        strip_solutions(nb)
