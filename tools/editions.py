@@ -34,6 +34,7 @@ import yaml
 
 __all__ = [
     "WITHOUT_BINDER",
+    "WITHOUT_PDF",
     "glued_names",
     "leaks",
     "solution_code",
@@ -41,6 +42,7 @@ __all__ = [
     "strip_solutions",
     "student_config",
     "without_binder",
+    "without_pdf",
     "write_student_source",
 ]
 
@@ -80,6 +82,15 @@ WITHOUT_BINDER = {
     "JupyterLab**: the download button at the top of a chapter gives its notebook, "
     "without the solutions; open it on your course's JupyterHub or on your own computer "
     "to change the code.",
+}
+
+#: The landing page's link to the PDF edition, reworded for the student edition: the PDF
+#: is built from the full edition and holds every solution.
+WITHOUT_PDF = {
+    'the PDF edition, <a href="book.pdf">book.pdf</a>, is the whole book, with its '
+    "figures, equations, cross-references and bibliography.": "every page prints from "
+    "the browser, and once loaded it needs no network. (The book's PDF edition holds "
+    "the solutions, so your instructor keeps it.)",
 }
 
 #: The buttons a page can have that lead to a repository or a live kernel there.
@@ -489,9 +500,9 @@ def write_student_source(
                     cell.source = without_binder(cell.source)
         nbformat.write(nb, path)
         stripped.append(path)
-    if repository is None:
-        for page in sorted(destination.glob("*.md")):
-            page.write_text(without_binder(page.read_text()))
+    for page in sorted(destination.glob("*.md")):
+        text = without_pdf(page.read_text())
+        page.write_text(without_binder(text) if repository is None else text)
     return stripped
 
 
@@ -507,7 +518,24 @@ def without_binder(text: str) -> str:
     >>> "launch button" in student, "download button" in student
     (False, True)
     """
-    for said, instead in WITHOUT_BINDER.items():
+    return _reworded(text, WITHOUT_BINDER)
+
+
+def without_pdf(text: str) -> str:
+    r"""Text that links to the PDF edition, reworded for the student edition.
+
+    Examples
+    --------
+    >>> text = ('the PDF edition, <a href="book.pdf">book.pdf</a>, is the\n  whole book, '
+    ...         "with its figures, equations, cross-references and bibliography.")
+    >>> "book.pdf" in without_pdf(text)
+    False
+    """
+    return _reworded(text, WITHOUT_PDF)
+
+
+def _reworded(text: str, wording: dict[str, str]) -> str:
+    for said, instead in wording.items():
         pattern = r"\s+".join(re.escape(word) for word in said.split())
         text = re.sub(pattern, lambda _match, instead=instead: instead, text)
     return text

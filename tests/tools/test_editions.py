@@ -248,6 +248,16 @@ def test_the_student_edition_with_a_repository_keeps_the_binder_wording(tmp_path
     assert _TO_BINDER.search((tmp_path / "s" / "intro.md").read_text())
 
 
+@pytest.mark.parametrize("repository", [None, "https://github.com/course/alliance-student"])
+def test_the_student_edition_links_to_no_pdf(tmp_path, repository):
+    """The PDF is built from the full edition, solutions included: no student page links it."""
+    links = re.compile(r'href="book\.pdf"|\]\(book\.pdf\)')
+    assert links.search((ROOT / "intro.md").read_text())  # so that this test can fail
+    write_student_source(ROOT, tmp_path / "s", repository)
+    linking = [p.name for p in (tmp_path / "s").glob("*.md") if links.search(p.read_text())]
+    assert not linking, f"student pages link to the full edition's PDF: {linking}"
+
+
 # --------------------------------------------------------------------------
 # leaks: nothing of a solution reaches the student notebook, planted leaks are caught
 
