@@ -24,7 +24,7 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab docs chapter-tags unit-fast data real-data notebooks requirements \
+	site browser binder-check lab docs chapter-tags unit-fast data results real-data notebooks requirements \
 	clean distclean
 
 help:  ## list the targets
@@ -136,6 +136,11 @@ lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.tx
 
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
 	$(BIN)/python -m book.datasets data
+
+# Every Monte Carlo table the chapters and explorers quote (about an hour on two cores);
+# TABLES="power nickell" recomputes some. The chapters read data/results/, never recompute it.
+results: $(STAMP)  ## recompute data/results/, the Monte Carlo tables the book quotes (slow; TABLES=... for some)
+	$(BIN)/python -m book.montecarlo.store $(if $(TABLES),--tables $(TABLES))
 
 real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
 	$(BIN)/python -m tools.real_data data/real

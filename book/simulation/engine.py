@@ -73,8 +73,10 @@ __all__ = [
     "true_effects",
 ]
 
-#: The seed of the canonical study committed in ``data/``.
-CANONICAL_SEED = 2022
+#: The seed of the canonical study committed in ``data/``: among the seeds 0-999, the study
+#: whose data-generating statistics are jointly closest to their average
+#: (:func:`book.simulation.representative.representative_seed`; a test checks it).
+CANONICAL_SEED = 325
 
 # independent random streams, so that changing one part of the model leaves
 # the draws of the others unchanged

@@ -31,7 +31,7 @@ __all__ = ["StudyExplorer", "study_explorer"]
 
 #: What to try, and what to notice.
 TRY_THIS = (
-    "Raise the within SD from 0.3 to 0.6, and notice that the ICC falls below one half and "
+    "Raise the within SD from 0.15 to 0.6, and notice that the ICC falls below one half and "
     "the four patients' lines tangle: one session then says more about the session than "
     "about the patient."
 )
@@ -106,10 +106,27 @@ class StudyExplorer(Explorer):
             ("trait_sd", slider("trait-like SD σ_τ (WAI-SR points)", v["trait_sd"], 0, 1, 0.05)),
             (
                 "state_sd",
-                slider("within-patient SD σ_A (WAI-SR points)", v["state_sd"], 0.05, 0.8, 0.05),
+                slider(
+                    "within-patient SD σ_A (WAI-SR points)",
+                    v["state_sd"],
+                    0.05,
+                    0.8,
+                    0.001,
+                    readout_format=".3f",
+                ),
             ),
             ("rho", slider("autoregression ρ_A = ρ_S", v["rho"], 0, 0.9, 0.05)),
-            ("effect", slider("alliance → symptoms β₀ (SD per SD)", v["effect"], -0.5, 0.2, 0.05)),
+            (
+                "effect",
+                slider(
+                    "alliance → symptoms β₀ (SD per SD)",
+                    v["effect"],
+                    -0.5,
+                    0.2,
+                    0.005,
+                    readout_format=".3f",
+                ),
+            ),
             ("moderation", slider("moderation by IIP β_IIP", v["moderation"], -0.2, 0.1, 0.01)),
         ]
 
