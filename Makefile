@@ -137,10 +137,12 @@ lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.tx
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
 	$(BIN)/python -m book.datasets data
 
-# Every Monte Carlo table the chapters and explorers quote (about an hour on two cores);
-# TABLES="power nickell" recomputes some. The chapters read data/results/, never recompute it.
-results: $(STAMP)  ## recompute data/results/, the Monte Carlo tables the book quotes (slow; TABLES=... for some)
-	$(BIN)/python -m book.montecarlo.store $(if $(TABLES),--tables $(TABLES))
+# Every Monte Carlo table the chapters and explorers quote (slow: see data/results/README.md);
+# TABLES="power nickell" recomputes some, SCALE=0.2 a fifth of the replications, SLOW_SCALE=0.1
+# a tenth of those fitted one study at a time (both recorded in data/results/datapackage.json).
+# The chapters read data/results/, never recompute it.
+results: $(STAMP)  ## recompute data/results/, the Monte Carlo tables the book quotes (slow; TABLES=..., SCALE=...)
+	$(BIN)/python -m book.montecarlo.store $(if $(TABLES),--tables $(TABLES)) $(if $(SCALE),--scale $(SCALE)) $(if $(SLOW_SCALE),--slow-scale $(SLOW_SCALE))
 
 real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
 	$(BIN)/python -m tools.real_data data/real

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -30,7 +31,7 @@ from book.estimation.moderation import johnson_neyman, simple_slopes
 from book.estimation.multilevel import fit_lagged_model
 from book.montecarlo.calibration import STATISTICS, summarize_statistics
 from book.montecarlo.designs import autoregression_only
-from book.montecarlo.estimators import Estimator, Fits
+from book.montecarlo.estimators import ESTIMATORS, Estimator, Fits
 from book.montecarlo.runner import replicate_designs
 from book.montecarlo.summary import (
     patients_for_power,
@@ -106,31 +107,52 @@ RICLPM_POWER_PATIENTS = (24, 40, 64, 80, 120, 160)
 
 @dataclass(frozen=True)
 class _Run:
-    """How a table is computed this time: the share of its replications, workers, a cache."""
+    """How a table is computed this time: the share of its replications, workers, a cache.
+
+    ``scale`` is the share of every design's replications; ``slow_scale`` a
+    further share for the estimators fitted one study at a time (at least 10
+    replications per design either way).
+    """
 
     scale: float = 1.0
     n_jobs: int | None = None
     progress: bool | None = None
     cache: dict = dataclasses.field(default_factory=dict, compare=False)
+    slow_scale: float = 1.0
 
-    def reps(self, n: int) -> int:
-        return n if self.scale == 1 else max(10, math.ceil(n * self.scale))
+    def reps(self, n: int, *, slow: bool = False) -> int:
+        share = self.scale * (self.slow_scale if slow else 1.0)
+        return n if share == 1 else max(10, math.ceil(n * share))
 
     def replicate(self, designs, *, n_reps: int, seed: int, estimators, **kw) -> pd.DataFrame:
         """The runner, once per distinct call of a ``make results`` run."""
-        names = tuple(e if isinstance(e, str) else e.name for e in estimators)
-        key = (repr(designs), self.reps(n_reps), seed, names, repr(sorted(kw.items())))
+        if isinstance(estimators, str | Estimator) or callable(estimators):
+            estimators = (estimators,)
+        names = tuple(
+            e if isinstance(e, str) else getattr(e, "name", None) or e.__name__ for e in estimators
+        )
+        n = self.reps(n_reps, slow=_fitted_one_study_at_a_time(estimators))
+        key = (repr(designs), n, seed, names, repr(sorted(kw.items())))
         if key not in self.cache:
             self.cache[key] = replicate_designs(
                 designs,
-                n_reps=self.reps(n_reps),
+                n_reps=n,
                 seed=seed,
-                estimators=estimators,
+                estimators=list(estimators),
                 n_jobs=self.n_jobs,
                 progress=self.progress,
                 **kw,
             )
         return self.cache[key]
+
+
+def _fitted_one_study_at_a_time(estimators) -> bool:
+    """Whether any estimator is fitted study by study (not vectorised over panels)."""
+    for e in estimators:
+        e = ESTIMATORS.get(e) if isinstance(e, str) else e
+        if not isinstance(e, Estimator) or e.data != "panels":
+            return True
+    return False
 
 
 @dataclass(frozen=True)
@@ -205,7 +227,7 @@ def _calibration(run: _Run) -> pd.DataFrame:
 
 
 def _canonical_seeds(run: _Run) -> pd.DataFrame:
-    return seed_table(n_candidates=run.reps(1000) if run.scale < 1 else 1000)
+    return seed_table(n_candidates=1000)  # the rule's candidates, whatever the scale
 
 
 def _world_designs() -> dict[str, SimulationParameters]:
@@ -288,7 +310,7 @@ def _patients_for_power(run: _Run) -> pd.DataFrame:
     reps = _power_reps(run)
     reps = reps[reps["term"].isin(["alliance_within", "alliance_within:iip_c"])]
     rng = np.random.default_rng(303)
-    n_boot = BOOTSTRAP if run.scale == 1 else 50
+    n_boot = BOOTSTRAP if run.scale == 1 else 50  # the store's at any slow_scale
     rows = []
     for (estimator, term), group in reps.groupby(["estimator", "term"], sort=False):
         point = patients_for_power(summarize_replications(group), term=term, estimator=estimator)
@@ -303,9 +325,10 @@ def _patients_for_power(run: _Run) -> pd.DataFrame:
         draws = []
         for _ in range(n_boot):
             chosen = rng.integers(0, n_reps, n_reps)
-            power = designs.assign(
-                power=np.nanmean(values[:, chosen], axis=1), estimator=estimator, term=term
-            )
+            with np.errstate(all="ignore"), warnings.catch_warnings():
+                warnings.simplefilter("ignore", RuntimeWarning)  # a design no fit reached
+                mean_rejected = np.nanmean(values[:, chosen], axis=1)
+            power = designs.assign(power=mean_rejected, estimator=estimator, term=term)
             draws.append(patients_for_power(power, term=term)["n_patients"].to_numpy())
         draws = np.array(draws)
         for i, row in point.iterrows():
@@ -769,6 +792,7 @@ def compute_table(
     n_jobs: int | None = None,
     progress: bool | None = None,
     cache: dict | None = None,
+    slow_scale: float = 1.0,
 ) -> pd.DataFrame:
     """Compute one table of the store, in full or on a share of its replications.
 
@@ -784,6 +808,9 @@ def compute_table(
     cache : dict, optional
         Shared between calls, so that tables built on the same replications
         (``power`` and ``patients_for_power``) simulate them once.
+    slow_scale : float, default 1.0
+        A further share for the estimators fitted one study at a time (the
+        multilevel model, the RI-CLPM), whose replications cost the most.
 
     Returns
     -------
@@ -791,9 +818,11 @@ def compute_table(
     """
     if name not in RESULT_TABLES:
         raise ValueError(f"unknown result table {name!r}; tables: {list(RESULT_TABLES)}")
-    if not (isinstance(scale, int | float) and 0 < scale <= 1):
-        raise ValueError(f"scale must be a number in (0, 1], got {scale!r}")
+    for label, value in (("scale", scale), ("slow_scale", slow_scale)):
+        if not (isinstance(value, int | float) and 0 < value <= 1):
+            raise ValueError(f"{label} must be a number in (0, 1], got {value!r}")
     run = _Run(
+        slow_scale=float(slow_scale),
         scale=float(scale),
         n_jobs=check_n_jobs(n_jobs),
         progress=progress,

@@ -242,6 +242,8 @@ def write_results(
     tables=None,
     n_jobs: int | None = 2,
     progress: bool | None = True,
+    scale: float = 1.0,
+    slow_scale: float = 1.0,
 ) -> dict:
     """Compute tables of the store and write them with ``datapackage.json`` and a codebook.
 
@@ -256,6 +258,14 @@ def write_results(
         Parallel workers of the runner.
     progress : bool, default True
         Progress bars.
+    scale : float, default 1.0
+        The share of each table's replications to run (at least 10 per
+        design), recorded with each table as ``replication_scale``: 1 is the
+        store the book is meant to have; less gives a quicker store with
+        larger Monte Carlo errors (its tables' ``n_reps`` say how many).
+    slow_scale : float, default 1.0
+        A further share for the estimators fitted one study at a time, recorded
+        as ``slow_replication_scale``.
 
     Returns
     -------
@@ -272,8 +282,12 @@ def write_results(
     for name in names:
         start = time.perf_counter()
         print(f"[results] {name}: computing", file=sys.stderr, flush=True)
-        frame = compute_table(name, n_jobs=n_jobs, progress=progress, cache=cache)
-        resources[name] = _write_table(directory, name, frame, code)
+        frame = compute_table(
+            name, scale=scale, slow_scale=slow_scale, n_jobs=n_jobs, progress=progress, cache=cache
+        )
+        resources[name] = _write_table(
+            directory, name, frame, code, scale=scale, slow_scale=slow_scale
+        )
         seconds = time.perf_counter() - start
         print(f"[results] {name}: {len(frame)} rows, {seconds:.0f} s", file=sys.stderr, flush=True)
     package = _package([resources[n] for n in RESULT_TABLES if n in resources])
@@ -282,7 +296,15 @@ def write_results(
     return package
 
 
-def _write_table(directory: Path, name: str, frame: pd.DataFrame, code: str) -> dict:
+def _write_table(
+    directory: Path,
+    name: str,
+    frame: pd.DataFrame,
+    code: str,
+    *,
+    scale: float = 1.0,
+    slow_scale: float = 1.0,
+) -> dict:
     fields = result_columns(name)
     expected = [f.name for f in fields]
     if list(frame.columns) != expected:
@@ -303,6 +325,8 @@ def _write_table(directory: Path, name: str, frame: pd.DataFrame, code: str) -> 
         run=_plain(spec.settings),
         used_by=list(spec.used_by),
         inputs_hash=code,
+        replication_scale=float(scale),
+        slow_replication_scale=float(slow_scale),
     )
 
 
@@ -372,9 +396,23 @@ def _codebook(package: dict) -> str:
             "",
             f"Run: `{json.dumps(res['run'])}`",
             "",
+            *_scale_note(res),
             *schema_markdown(res),
         ]
     return "\n".join(lines) + "\n"
+
+
+def _scale_note(res: dict) -> list[str]:
+    scale = res.get("replication_scale", 1.0)
+    slow = scale * res.get("slow_replication_scale", 1.0)
+    if slow == 1:
+        return []
+    return [
+        f"Computed with a share of {scale:g} of these replications ({slow:g} for the estimators "
+        "fitted one study at a time; at least 10 per design; the table's `n_reps` column "
+        "gives the number): `make results` computes them all.",
+        "",
+    ]
 
 
 # --------------------------------------------------------------------------
@@ -479,9 +517,27 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("directory", nargs="?", default=str(RESULTS_DIR))
     parser.add_argument("--tables", nargs="*", help=f"some of: {', '.join(RESULT_TABLES)}")
     parser.add_argument("--n-jobs", type=int, default=2)
+    parser.add_argument(
+        "--scale",
+        type=float,
+        default=1.0,
+        help="share of the replications (recorded in datapackage.json); 1 for the full store",
+    )
+    parser.add_argument(
+        "--slow-scale",
+        type=float,
+        default=1.0,
+        help="a further share for the estimators fitted one study at a time",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
-    package = write_results(args.directory, tables=args.tables or None, n_jobs=args.n_jobs)
+    package = write_results(
+        args.directory,
+        tables=args.tables or None,
+        n_jobs=args.n_jobs,
+        scale=args.scale,
+        slow_scale=args.slow_scale,
+    )
     for res in package["resources"]:
         print(f"{res['path']:<24} {res['rows']:>6} rows  {res['hash'][:19]}…")
     print(f"make results: {time.perf_counter() - start:.0f} s")
