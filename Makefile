@@ -23,9 +23,9 @@ CHAPTERS := $(sort $(wildcard chapters/*.ipynb))
 CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
-.PHONY: help venv chromium book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab docs chapter-tags unit-fast data results real-data notebooks requirements \
-	clean distclean
+.PHONY: help venv chromium tex book book-student student-data test lint unit nbval build-strict \
+	site browser binder-check lab docs chapter-tags unit-fast data results real-data notebooks \
+	requirements vendor pdf clean distclean
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -64,6 +64,28 @@ chromium:  ## make sure Debian's chromium is installed (apt-get, as root) for th
 	  exit 1; \
 	fi
 
+# Debian's TeX for the PDF edition (`make pdf`): XeLaTeX, the LaTeX packages Sphinx uses,
+# the GNU FreeFont it typesets with, rsvg-convert for SVG figures, pdftotext for the checks
+TEX_PACKAGES := latexmk texlive-xetex texlive-latex-recommended texlive-latex-extra \
+	texlive-fonts-recommended texlive-plain-generic lmodern fonts-freefont-otf \
+	librsvg2-bin poppler-utils
+
+tex:  ## make sure Debian's TeX packages for the PDF are installed (apt-get, as root)
+	@missing=$$(dpkg-query -W -f='$${db:Status-Abbrev} $${Package}\n' $(TEX_PACKAGES) 2>/dev/null \
+	  | awk '$$1 != "ii" {print $$2}'; for p in $(TEX_PACKAGES); do \
+	  dpkg-query -W $$p >/dev/null 2>&1 || echo $$p; done | sort -u); \
+	if [ -z "$$missing" ] && command -v xelatex >/dev/null; then \
+	  echo "tex: xelatex $$(command -v xelatex)"; \
+	elif command -v apt-get >/dev/null && [ "$$(id -u)" = 0 ]; then \
+	  echo "installing Debian's TeX packages: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+	    --no-install-recommends $(TEX_PACKAGES) >/dev/null; \
+	else \
+	  echo "The PDF needs XeLaTeX and these Debian packages: $(TEX_PACKAGES)."; \
+	  echo "On Debian, as root: apt-get install -y --no-install-recommends $(TEX_PACKAGES)"; \
+	  exit 1; \
+	fi
+
 # --- the two commands ----------------------------------------------------------
 book: $(STAMP)  ## build the HTML book into _build/html, strictly (no warnings allowed)
 	rm -rf _build/.doctrees _build/html
@@ -79,11 +101,22 @@ book-student: $(STAMP)  ## build the student edition (no solutions) into _build/
 	$(BIN)/jupyter-book build _build/student-src --path-output _build/student $(JB_FLAGS)
 	@echo "The student edition is in _build/student/_build/html/index.html"
 
+pdf: $(STAMP) tex  ## the PDF edition, _build/latex/book.pdf (from the stored outputs), and its checks
+	rm -rf _build/latex _build/pdf-config
+	$(BIN)/python -m tools.pdf _build/pdf-config  # execution off: the stored outputs
+	@start=$$(date +%s); \
+	$(BIN)/jupyter-book build . --builder pdflatex --config _build/pdf-config/_config.yml $(JB_FLAGS); \
+	echo "the PDF took $$(( $$(date +%s) - start )) s"
+	$(BIN)/python -m pytest tests/pdf -q -p no:randomly
+	@# the landing page links to it: into the HTML book, if built
+	if [ -d _build/html ]; then cp _build/latex/book.pdf _build/html/book.pdf; fi
+	@echo "The PDF edition is _build/latex/book.pdf"
+
 student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts [OVERWRITE=1]
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
 	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
-test: lint unit nbval build-strict book-student site browser  ## run every check (CONTRIBUTING.md says what each step does)
+test: lint unit nbval build-strict book-student pdf site browser  ## run every check (CONTRIBUTING.md says what each step does)
 	@echo "make test: all checks passed"
 
 # --- the checks ------------------------------------------------------------------
@@ -92,7 +125,7 @@ lint: $(STAMP)  ## ruff over the package, tests, benchmarks and notebooks
 	$(BIN)/ruff format --check book tools tests benchmarks
 
 UNIT := $(BIN)/python -m pytest tests book tools --doctest-modules -n 2 \
-	  --ignore=tests/site --ignore=tests/browser
+	  --ignore=tests/site --ignore=tests/browser --ignore=tests/pdf
 unit: $(STAMP)  ## unit tests (incl. data determinism and hashes) and the package's doctests
 	$(UNIT)
 
@@ -161,6 +194,9 @@ requirements: $(STAMP)  ## re-pin requirements.txt and requirements-dev.txt from
 	$(PIP_COMPILE) --output-file requirements.txt requirements.in
 	mkdir -p _build && grep -v '^-e ' requirements.txt > _build/reader-pins.txt
 	$(PIP_COMPILE) --constraint _build/reader-pins.txt --output-file requirements-dev.txt requirements-dev.in
+
+vendor:  ## refresh _static/vendor and tests/browser/vendor from the pinned npm packages (needs npm and the network)
+	$(PYTHON) -m tools.vendor
 
 clean:  ## remove the built book and caches (keeps .venv)
 	rm -rf _build .pytest_cache .hypothesis .ruff_cache tests/browser/.ipynb_checkpoints

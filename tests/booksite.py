@@ -12,6 +12,7 @@ from __future__ import annotations
 import ast
 import json
 import re
+import unicodedata
 from dataclasses import dataclass, field
 from html.parser import HTMLParser
 from pathlib import Path
@@ -89,6 +90,15 @@ def load_script(name: str):
 
 
 # -- titles and code of the sources ------------------------------------------------------
+
+
+def normalize_text(text: str) -> str:
+    """Text as compared: Sphinx's smart quotes and dashes undone, spaces collapsed."""
+    text = unicodedata.normalize("NFKC", text)
+    for fancy, plain in {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
+        text = text.replace(fancy, plain)
+    return " ".join(text.replace("--", "-").split()).casefold()
+
 
 _FENCE = re.compile(r"^(```|~~~)")
 _HEADING = re.compile(r"^#\s+(.+?)\s*#*\s*$")
@@ -348,10 +358,15 @@ def parse_page(path: Path) -> Page:
     return page
 
 
+#: schemes whose content is in the page itself or the browser: nothing is fetched
+_IN_PAGE = {"data", "blob", "about", "javascript"}
+
+
 def is_external(url: str) -> bool:
-    """A URL that leaves the book: any scheme (https:, mailto:, ...) or `//host`."""
+    """A URL that leaves the book: any scheme (https:, mailto:, ...) or `//host`, but not
+    content carried by the page itself (data:, such as an explorer's figures)."""
     parts = urlsplit(url)
-    return bool(parts.scheme) or url.startswith("//")
+    return (bool(parts.scheme) and parts.scheme not in _IN_PAGE) or url.startswith("//")
 
 
 def resolve(page: Path, url: str) -> tuple[Path, str]:

@@ -1,6 +1,7 @@
 """Every explorer sits in its chapter as the book's convention says (book/widgets/__init__.py):
-a live cell for Jupyter, a static figure with alt text and the printed numbers for the HTML
-book, the one-sentence "try this" and the line on how to run it live."""
+a live cell for Jupyter, its static view for the HTML book, a static figure with alt text and
+the printed numbers (for the PDF too), the one-sentence "try this" and the line on how to run
+it live."""
 
 import json
 import re
@@ -67,11 +68,25 @@ def test_the_live_cell_is_tagged_and_checked_by_nbval(chapter):
 
 
 @pytest.mark.parametrize("chapter", list(EXPLORERS))
+def test_the_static_view_follows_the_live_cell(chapter):
+    """The explorer's controls, moving in the HTML page (book.widgets.explorer.static_view)."""
+    nb = _cells(chapter)
+    code = [c for c in nb["cells"] if c["cell_type"] == "code"]
+    i = next(k for k, c in enumerate(code) if _is_live(c, EXPLORERS[chapter][1]))
+    view = code[i + 1]
+    assert re.search(r"static_view\(\s*explorer,", "".join(view["source"]))
+    # plumbing, hidden but not removed; for the web page only (the PDF has the figure)
+    assert view["metadata"].get("tags") == ["hide-input", "html-only"]
+    html = [o["data"]["text/html"] for o in view["outputs"] if "text/html" in o.get("data", {})]
+    assert len(html) == 1 and 'class="static-explorer"' in "".join(html[0])
+
+
+@pytest.mark.parametrize("chapter", list(EXPLORERS))
 def test_the_static_figure_follows_with_alt_text_caption_and_numbers(chapter):
     nb = _cells(chapter)
     code = [c for c in nb["cells"] if c["cell_type"] == "code"]
     i = next(k for k, c in enumerate(code) if _is_live(c, EXPLORERS[chapter][1]))
-    figure, numbers = code[i + 1], code[i + 2]
+    figure, numbers = code[i + 2], code[i + 3]
     assert "explorer.draw(" in "".join(figure["source"])
     meta = figure["metadata"]["mystnb"]
     assert len(meta["image"]["alt"]) > 80 and meta["figure"]["caption"] and meta["figure"]["name"]
@@ -95,3 +110,32 @@ def test_the_chapter_says_what_to_try_and_how_to_run_it_live(chapter):
 def test_the_stored_notebook_has_no_widget_state(chapter):
     # the build re-executes every chapter; stored state would only add random ids and PNGs
     assert "widgets" not in _cells(chapter)["metadata"]
+
+
+#: chapter -> what a frame of its static view must show for its "try this" to work in the
+#: page (the other explorers' try-this moves are plainly on their grids)
+TRY_THIS_IN_THE_PAGE = {
+    # "Move the threshold z down until the small dips at sessions 4 and 11 alert too"
+    "ruptures": r"Reliable drop \(z = [\d.]+, .*alerts, at sessions 4, 6, 11\.",
+    # "Raise the within SD from 0.3 to 0.6 ... the ICC falls below one half"
+    "simulated_study": r"^ICC from the parameters 0\.4\d ",
+}
+
+
+@pytest.mark.parametrize("chapter", list(TRY_THIS_IN_THE_PAGE))
+def test_the_static_view_lets_the_reader_do_what_it_suggests(chapter):
+    nb = _cells(chapter)
+    html = next(
+        "".join(o["data"]["text/html"])
+        for c in nb["cells"]
+        if c["cell_type"] == "code" and "static_view(" in "".join(c["source"])
+        for o in c["outputs"]
+        if "text/html" in o.get("data", {})
+    )
+    spec = json.loads(
+        re.search(r'class="static-explorer-data">(.*?)</script>', html, re.S)
+        .group(1)
+        .replace("<\\/", "</")
+    )
+    texts = [frame["text"] for frame in spec["frames"]]
+    assert any(re.search(TRY_THIS_IN_THE_PAGE[chapter], t, re.M) for t in texts)

@@ -39,6 +39,8 @@ def test_pages_workflow_builds_with_make_book_and_deploys_the_html():
     assert {"pages": "write", "id-token": "write"}.items() <= wf["permissions"].items()
     build, deploy = wf["jobs"]["build"], wf["jobs"]["deploy"]
     assert "make book" in runs(build)
+    # the PDF edition after the HTML book, which it is copied into (the landing page links it)
+    assert runs(build).index("make pdf") > runs(build).index("make book")
     upload = next(s for s in steps(build) if "upload-pages-artifact" in s.get("uses", ""))
     assert upload["with"]["path"] == "_build/html"
     assert "actions/deploy-pages" in uses(deploy)

@@ -4,4 +4,7 @@
 - :mod:`tools.classroom` -- a dataset and an answer key per student, from a roster
 - :mod:`tools.real_data` -- extract the real data sets into ``data/real/`` from
   Debian's R packages (``make real-data``)
+- :mod:`tools.vendor` -- the book's JavaScript from pinned npm packages, with their
+  licences and hashes (``make vendor``)
+- :mod:`tools.pdf` -- the PDF edition's configuration (``make pdf``)
 """

@@ -23,7 +23,8 @@ chapter each lives in):
   :func:`~book.widgets.session_monitor.session_monitor_explorer`: type or upload a
   patient's session scores, pick a rupture rule, see the alerts (``chapters/ruptures``)
 - :mod:`book.widgets.explorer` -- what the explorers share: the ``Explorer`` base
-  class (controls, status line, a figure redrawn in place and blitted)
+  class (controls, status line, a figure redrawn in place and blitted) and
+  ``static_view`` (the explorer in a page without a kernel)
 
 Conventions every explorer follows, so that it works live (JupyterLab,
 Binder), in the tests (no browser) and in the static HTML book (no kernel):
@@ -48,8 +49,14 @@ Binder), in the tests (no browser) and in the static HTML book (no kernel):
    ``remove-output`` (without a kernel its controls would be dead). It needs no
    ``NBVAL_IGNORE_OUTPUT``, and must not have one: nbval compares the widget's
    text form (its heading and "try this" sentence) and skips only the widget
-   view, whose model id is random. The next cell draws the same view as a
-   static figure, and the text tells the reader how to run it live
+   view, whose model id is random. The next cell, tagged ``hide-input`` and
+   ``html-only`` (left out of the PDF), shows the explorer's **static view** for
+   the HTML book: :func:`book.widgets.explorer.static_view` runs the explorer on a
+   grid of control values and keeps its own figure and ``describe()`` at each,
+   and the page's controls switch between them without a kernel. Then a cell
+   draws the view at the default values as a static figure (with alt text and a
+   caption; it is what the PDF shows) and one prints its numbers, and the text
+   tells the reader how to run it live
    (:data:`LIVE_HINT`). With the tag ``explorer`` as well, the browser test runs
    the chapter in JupyterLab and moves the cell's first slider (CONTRIBUTING.md
    says which explorers carry it). The explorer's one-sentence
@@ -67,14 +74,20 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from PIL import Image
 
-__all__ = ["LIVE_HINT", "QuietUpdates", "figure_png", "new_figure"]
+__all__ = ["LIVE_HINT", "STATIC_HINT", "QuietUpdates", "figure_png", "new_figure"]
 
 #: What to tell a reader of the static book about running an explorer live.
 LIVE_HINT = (
-    "The controls work only with a running Python kernel. In the HTML book you see "
-    "the explorer's view at its default values; to use it, open this chapter in "
-    "JupyterLab: on Binder with the launch button at the top of the page, or in a "
-    "copy of the book's repository with `make lab`."
+    "In the HTML book the controls move over a grid of settings computed when the book "
+    "was built. To set any value, open this chapter in JupyterLab: on Binder with the "
+    "launch button at the top of the page, or in a copy of the book's repository with "
+    "`make lab`."
+)
+
+#: The note under an explorer's static view (:func:`book.widgets.explorer.static_view`).
+STATIC_HINT = (
+    "Computed when the book was built, for the settings the controls offer; "
+    "the live explorer in JupyterLab takes any value."
 )
 
 

@@ -111,6 +111,10 @@ class SessionMonitor(QuietUpdates):
     it never shows the scores of an earlier input as if they were the new ones.
     """
 
+    #: Heading and "try this" of the explorer's static view (book.widgets.explorer.static_view).
+    title = "Session monitor"
+    try_this = TRY_THIS
+
     def __init__(
         self, scores: str = DEFAULT_SCORES, *, rule: str = "reliable-drop", scale="wai-sr"
     ):
@@ -458,6 +462,11 @@ class SessionMonitor(QuietUpdates):
             f"<table><tr><th {cell}>session</th><th {cell}>score</th>"
             f"<th {cell}>why it alerts</th></tr>{rows}</table>"
         )
+
+    @property
+    def controls(self) -> dict:
+        """The rule and its threshold, by name (what the static view moves)."""
+        return {"rule": self.rule, "threshold": self.threshold}
 
     # -- display in a notebook ---------------------------------------------------------
     def _repr_mimebundle_(self, **kwargs):

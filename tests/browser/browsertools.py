@@ -76,3 +76,44 @@ def serve(directory: Path):
     finally:
         server.shutdown()
         server.server_close()
+
+
+# console.error messages of the theme that are not faults, each with its reason
+KNOWN_CONSOLE_MESSAGES = {
+    # pydata-sphinx-theme 0.17 logs this on a reader's first visit, when
+    # localStorage holds no colour mode yet; it then uses "auto", as intended
+    "Got invalid theme mode: . Resetting to auto.",
+}
+
+
+class Visit:
+    """A page opened in the browser, with every error it raised."""
+
+    def __init__(self, browser, url):
+        self.page = browser.context.new_page()
+        self.exceptions, self.console_errors, self.failed_local = [], [], []
+        self.page.on("pageerror", lambda error: self.exceptions.append(str(error)))
+        self.page.on("console", self._console)
+        self.page.on("requestfailed", self._failed)
+        self.response = self.page.goto(url, wait_until="load")
+
+    def _console(self, message):
+        if message.type != "error":
+            return
+        source = message.location.get("url", "")
+        if message.text.startswith("Failed to load resource") and not is_loopback(source):
+            return  # an outside resource that the test blocked on purpose
+        if message.text in KNOWN_CONSOLE_MESSAGES:
+            return
+        self.console_errors.append(f"{message.text} ({source})")
+
+    def _failed(self, request):
+        if is_loopback(request.url):
+            self.failed_local.append(f"{request.url}: {request.failure}")
+
+    def problems(self) -> list[str]:
+        return (
+            [f"uncaught exception: {e}" for e in self.exceptions]
+            + [f"console error: {e}" for e in self.console_errors]
+            + [f"failed to load: {e}" for e in self.failed_local]
+        )

@@ -2,7 +2,8 @@
 
 For every page in `_toc.yml`: it loads, shows its title (the first heading of its
 source) and its text, every figure loads (naturalWidth > 0) and has alt text,
-every exercise solution opens when its button is clicked, and the page's own
+every exercise solution opens when its button is clicked, every formula is typeset
+by the vendored MathJax, no request leaves the machine, and the page's own
 scripts raise no error. The search page finds each page by a word of its title.
 Screenshots go to `_build/screenshots/`.
 """
@@ -10,61 +11,12 @@ Screenshots go to `_build/screenshots/`.
 from __future__ import annotations
 
 import re
-import unicodedata
 
 import pytest
-from booksite import html_path, parse_page, report, source_title, toc_docnames
-from browsertools import is_loopback
+from booksite import html_path, normalize_text, parse_page, report, source_title, toc_docnames
+from browsertools import Visit
 
 PAGES = toc_docnames()
-
-# console.error messages of the theme that are not faults, each with its reason
-KNOWN_CONSOLE_MESSAGES = {
-    # pydata-sphinx-theme 0.17 logs this on a reader's first visit, when
-    # localStorage holds no colour mode yet; it then uses "auto", as intended
-    "Got invalid theme mode: . Resetting to auto.",
-}
-
-
-def normalize(text: str) -> str:
-    """Text as compared: Sphinx's smart quotes and dashes undone, spaces collapsed."""
-    text = unicodedata.normalize("NFKC", text)
-    for fancy, plain in {"‘": "'", "’": "'", "“": '"', "”": '"', "–": "-", "—": "-"}.items():
-        text = text.replace(fancy, plain)
-    return " ".join(text.replace("--", "-").split()).casefold()
-
-
-class Visit:
-    """A page opened in the browser, with every error it raised."""
-
-    def __init__(self, browser, url):
-        self.page = browser.context.new_page()
-        self.exceptions, self.console_errors, self.failed_local = [], [], []
-        self.page.on("pageerror", lambda error: self.exceptions.append(str(error)))
-        self.page.on("console", self._console)
-        self.page.on("requestfailed", self._failed)
-        self.response = self.page.goto(url, wait_until="load")
-
-    def _console(self, message):
-        if message.type != "error":
-            return
-        source = message.location.get("url", "")
-        if message.text.startswith("Failed to load resource") and not is_loopback(source):
-            return  # an outside resource that the test blocked on purpose
-        if message.text in KNOWN_CONSOLE_MESSAGES:
-            return
-        self.console_errors.append(f"{message.text} ({source})")
-
-    def _failed(self, request):
-        if is_loopback(request.url):
-            self.failed_local.append(f"{request.url}: {request.failure}")
-
-    def problems(self) -> list[str]:
-        return (
-            [f"uncaught exception: {e}" for e in self.exceptions]
-            + [f"console error: {e}" for e in self.console_errors]
-            + [f"failed to load: {e}" for e in self.failed_local]
-        )
 
 
 def _slug(docname: str) -> str:
@@ -82,13 +34,13 @@ def test_page_shows_title_text_figures_and_solutions(
     assert visit.response is not None and visit.response.ok, f"{docname}.html did not load"
 
     # the title: the first heading of the source, shown as the page's h1 and <title>
-    expected = normalize(source_title(docname))
+    expected = normalize_text(source_title(docname))
     h1 = page.locator("article.bd-article h1").first
     assert h1.is_visible()
     # numbered chapters show their number first ("4. Ruptures ..."); the title follows it
-    shown = re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize(h1.inner_text()).rstrip("#").strip())
+    shown = re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize_text(h1.inner_text()).rstrip("#").strip())
     assert shown == expected
-    assert re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize(page.title())).startswith(expected)
+    assert re.sub(r"^\d+(\.\d+)*\.?\s+", "", normalize_text(page.title())).startswith(expected)
 
     # the text: visible paragraphs, whether or not the outside scripts (MathJax) came
     article = page.locator("article.bd-article")
@@ -122,6 +74,18 @@ def test_page_shows_title_text_figures_and_solutions(
         box = image.bounding_box()
         assert box and box["width"] > 0 and box["height"] > 0, f"{src} is not shown"
 
+    # the formulas render as math from the vendored MathJax: no TeX left in the text
+    maths = page.locator("article.bd-article .math")
+    if maths.count():
+        page.evaluate(
+            "() => window.MathJax && MathJax.startup && MathJax.startup.promise"
+            " ? MathJax.startup.promise.then(() => true) : true"
+        )
+        rendered = page.locator("article.bd-article .math mjx-container").count()
+        assert rendered == maths.count(), f"{rendered} of {maths.count()} formulas typeset"
+        raw = re.findall(r"\\\(|\\\[|\$\$", article.inner_text())
+        assert not raw, f"raw TeX shows: {raw[:5]}"
+
     assert not visit.problems(), visit.problems()
 
     # screenshots: the top of the page, its first figure, its first opened solution
@@ -132,11 +96,12 @@ def test_page_shows_title_text_figures_and_solutions(
         figure.screenshot(path=screenshots / f"{_slug(docname)}--figure.png")
     if solutions.count():
         solutions.first.screenshot(path=screenshots / f"{_slug(docname)}--solution.png")
-    blocked = len(browser.blocked) - blocked_before
+    outside = browser.blocked[blocked_before:]
+    assert not outside, f"requests to other hosts: {outside}"
     report(
         "browser pages",
         f"{docname}: {images.count()} images loaded, {solutions.count()} solutions opened, "
-        f"{blocked} outside requests blocked",
+        f"{maths.count()} formulas typeset, no outside request",
     )
     page.close()
 
