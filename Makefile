@@ -175,7 +175,7 @@ data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed)
 # a tenth of those fitted one study at a time (both recorded in data/results/datapackage.json).
 # The chapters read data/results/, never recompute it.
 results: $(STAMP)  ## recompute data/results/, the Monte Carlo tables the book quotes (slow; TABLES=..., SCALE=...)
-	$(BIN)/python -m book.montecarlo.store $(if $(TABLES),--tables $(TABLES)) $(if $(SCALE),--scale $(SCALE)) $(if $(SLOW_SCALE),--slow-scale $(SLOW_SCALE))
+	$(BIN)/python -c 'import sys; from book.montecarlo.store import main; main(sys.argv[1:])' $(if $(TABLES),--tables $(TABLES)) $(if $(SCALE),--scale $(SCALE)) $(if $(SLOW_SCALE),--slow-scale $(SLOW_SCALE))
 
 real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
 	$(BIN)/python -m tools.real_data data/real

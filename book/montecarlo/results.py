@@ -452,7 +452,7 @@ def moderation_truth(params: SimulationParameters | None = None) -> dict[str, fl
     Examples
     --------
     >>> {k: round(v, 2) for k, v in moderation_truth(SimulationParameters()).items()}
-    {'slope_low': -2.58, 'slope_mean': -4.89, 'slope_high': -7.2, 'zero_crossing': 0.48}
+    {'slope_low': -3.03, 'slope_mean': -4.87, 'slope_high': -6.71, 'zero_crossing': 0.28}
     """
     p = SimulationParameters() if params is None else params
     t = true_effects(p)
@@ -542,7 +542,7 @@ def level_correlations(study) -> dict[str, float]:
     --------
     >>> from book.simulation.engine import simulate
     >>> {k: round(v, 2) for k, v in level_correlations(simulate(seed=1)).items()}
-    {'between': -0.27, 'within': -0.14}
+    {'between': -0.21, 'within': -0.18}
     """
     from book.estimation.decomposition import within_correlation
     from book.estimation.panel import add_lags
@@ -563,7 +563,7 @@ def mean_alliance_iip_r(study) -> dict[str, float]:
     --------
     >>> from book.simulation.engine import simulate
     >>> round(mean_alliance_iip_r(simulate(seed=1))["r"], 2)
-    -0.13
+    -0.08
     """
     means = study.sessions.groupby("patient_id")["alliance"].mean()
     return {"r": float(means.corr(study.patients.set_index("patient_id")["iip"]))}
