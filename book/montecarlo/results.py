@@ -407,7 +407,7 @@ def _published_designs(run: _Run) -> pd.DataFrame:
     for study, patients, sessions in PUBLISHED_DESIGNS:
         for t in sessions:
             for m in EFFECT_MULTIPLES:
-                designs[f"{study}|{m}"] = SimulationParameters(
+                designs[f"{study}|{t}|{m}"] = SimulationParameters(
                     n_therapists=patients,
                     patients_per_therapist=1,
                     n_sessions=t,
@@ -420,7 +420,7 @@ def _published_designs(run: _Run) -> pd.DataFrame:
         estimators=("within", "within_iip", "within_detrended_iip"),
     )
     parts = reps["label"].str.split("|")
-    reps = reps.assign(study=parts.str[0], effect_multiple=parts.str[1].astype(float))
+    reps = reps.assign(study=parts.str[0], effect_multiple=parts.str[2].astype(float))
     return _summary(
         reps, ("study", "n_patients", "n_sessions", "effect_multiple", "estimator", "term")
     )

@@ -17,7 +17,7 @@ from book.montecarlo.calibration import (
     session_icc,
 )
 from book.montecarlo.panels import simulate_panels
-from book.montecarlo.store import load_results
+from book.montecarlo.store import load_results, results_info
 from book.simulation.engine import simulate
 from book.simulation.parameters import SimulationParameters
 from book.simulation.worlds import world
@@ -87,7 +87,9 @@ def test_the_defaults_reproduce_the_published_figures():
     table = calibration_table(load_results("calibration"))
     assert len(table) == len(observed_figures())
     assert table["agrees"].all(), table[~table["agrees"]].to_string()
-    assert (table["n_reps"] >= 200).all()
+    info = results_info("calibration")
+    if info.get("replication_scale", 1.0) * info.get("slow_replication_scale", 1.0) == 1:
+        assert (table["n_reps"] >= 200).all()  # a reduced store records its share instead
 
 
 def test_calibration_table_flags_a_statistic_that_misses():
