@@ -35,7 +35,7 @@ from matplotlib.collections import LineCollection
 
 from book._checks import check_choice, check_count, check_params, check_seed
 from book.montecarlo.runner import replicate_designs
-from book.montecarlo.store import load_results, results_info
+from book.montecarlo.store import load_results
 from book.montecarlo.summary import summarize_replications
 from book.plots import COLORS
 from book.simulation.parameters import SimulationParameters
@@ -210,7 +210,7 @@ class DesignExplorer(Explorer):
         self._start = (patients, sessions)
         self.table = power_lookup(n_reps, seed=seed)
         if n_reps is None:
-            self.n_reps = int(results_info("power")["run"]["n_reps"]["closed-form"])
+            self.n_reps = int((self.table["n_reps"] + self.table["n_failed"]).max())
             self.source = "the book's results"
         else:
             self.n_reps, self.source = n_reps, f"seed {seed}"
