@@ -7,7 +7,9 @@ size (240 patients x 12 sessions):
    with the within estimator, and with the within and within x IIP
    estimators together, on 1 and 2 worker processes;
 2. the CPU time per replication of the same, on one core, and what it implies
-   for two idle cores, with where it goes (simulation, estimation, the rest);
+   for two idle cores, with where it goes (simulation, estimation, the rest),
+   and the simulator's own parts (``simulate_arrays`` and its pieces, CPU time
+   by function from ``cProfile`` on a process-time clock);
 3. the same work done naively, one ``simulate`` and one ``fit_within`` per
    replication;
 4. the one-fit-per-replication path: the book's multilevel model
@@ -22,6 +24,8 @@ replication is much less sensitive to other work.
 Usage: ``.venv/bin/python benchmarks/power_throughput.py [--quick]``
 """
 
+import cProfile
+import pstats
 import sys
 import time
 
@@ -30,6 +34,7 @@ from timing import machine
 from book.estimation.within import fit_within, within_regression
 from book.montecarlo.panels import simulate_panels
 from book.montecarlo.runner import replicate_designs
+from book.simulation import engine
 from book.simulation.engine import simulate
 
 
@@ -51,6 +56,38 @@ def cpu_ms_per_rep(fn, n, repeats):
         fn()
         best = min(best, (time.process_time() - start) / n * 1000)
     return best
+
+
+def simulator_parts(n_chunks, size=69):
+    """CPU ms per replication of ``simulate_panels`` and of the engine's functions inside it.
+
+    Profiled with a process-time clock (``cProfile``), so other processes on the
+    machine count little; the profiler's own overhead is included, which is
+    small for these few, long calls. Inclusive time (a function with what it
+    calls), in the order of the call tree's cost.
+    """
+    simulate_panels(None, size, seed=0)  # warm-up
+    profile = cProfile.Profile(time.process_time)
+    profile.enable()
+    for seed in range(1, n_chunks + 1):
+        simulate_panels(None, size, seed=seed)
+    profile.disable()
+    stats = pstats.Stats(profile).stats
+    reps = n_chunks * size
+    parts = []
+    for (filename, _, function), (_, _, _, inclusive, _) in stats.items():
+        if (
+            filename == engine.__file__
+            and function.startswith("_")
+            or function
+            in (
+                "simulate_panels",
+                "simulate_arrays",
+                "observed",
+            )
+        ):
+            parts.append((function, inclusive / reps * 1000))
+    return sorted((p for p in parts if p[1] >= 0.001), key=lambda p: -p[1])
 
 
 def runner(n_reps, estimators, n_jobs):
@@ -90,6 +127,10 @@ def main(quick: bool = False):
         f"  of which: simulate {sim:.2f} ms, estimate within {est:.2f} ms and within x IIP "
         f"{est_iip:.2f} ms per replication"
     )
+
+    print("  the simulator's parts, CPU ms per replication (chunks of 69 replications):")
+    for name, ms in simulator_parts(n_chunks=5 if quick else 20):
+        print(f"    {name:24s} {ms:.3f}")
 
     n_naive = 30 if quick else 100
 

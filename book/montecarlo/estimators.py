@@ -286,7 +286,7 @@ def _riclpm(data: pd.DataFrame) -> Fits:
     nan = np.full(len(terms), np.nan)
     try:
         fit = fit_riclpm(data)
-    except ValueError:  # a covariance matrix that cannot be fitted
+    except ValueError:  # data that cannot identify the model (too few patients)
         return Fits(nan, nan.copy(), np.full(len(terms), np.inf))
     if not fit.converged:
         return Fits(nan, nan.copy(), np.full(len(terms), np.inf))
@@ -401,7 +401,7 @@ ESTIMATORS: dict[str, Estimator] = {
             _riclpm,
             "bdi_t = mu_t + RI_bdi + s_t, alliance_t = mu_t + RI_alliance + a_t;"
             " s_t+1 ~ s_t + a_t, a_t+1 ~ a_t + s_t",
-            "random-intercept cross-lagged panel model, ML (semopy, fit_riclpm)",
+            "random-intercept cross-lagged panel model, full-information ML (fit_riclpm)",
         ),
         Estimator(
             "training_trial",
