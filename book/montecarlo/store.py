@@ -279,6 +279,7 @@ def write_results(
     resources = {r["name"]: r for r in (old or {}).get("resources", [])}
     code = inputs_hash()
     cache: dict = {}
+    package: dict = {}
     for name in names:
         start = time.perf_counter()
         print(f"[results] {name}: computing", file=sys.stderr, flush=True)
@@ -290,6 +291,11 @@ def write_results(
         )
         seconds = time.perf_counter() - start
         print(f"[results] {name}: {len(frame)} rows, {seconds:.0f} s", file=sys.stderr, flush=True)
+        package = _write_descriptor(directory, resources)  # after each table: a stopped run
+    return package  # keeps what it finished
+
+
+def _write_descriptor(directory: Path, resources: dict) -> dict:
     package = _package([resources[n] for n in RESULT_TABLES if n in resources])
     (directory / "datapackage.json").write_text(json.dumps(package, indent=2) + "\n")
     (directory / "README.md").write_text(_codebook(package))
