@@ -194,7 +194,7 @@ def riclpm_effects(data: pd.DataFrame) -> dict[str, float]:
     --------
     >>> from book.simulation.engine import simulate
     >>> {k: round(v, 2) for k, v in riclpm_effects(simulate(seed=1).long()).items()}
-    {'riclpm_within_effect': -3.89, 'riclpm_standardized': -0.2}
+    {'riclpm_within_effect': -3.11, 'riclpm_standardized': -0.18}
     """
     fit = fit_riclpm(data)
     if not fit.converged:

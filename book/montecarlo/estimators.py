@@ -422,8 +422,9 @@ def describe_estimators() -> pd.DataFrame:
     Examples
     --------
     >>> describe_estimators()["estimator"].tolist()  # doctest: +NORMALIZE_WHITESPACE
-    ['within', 'within_iip', 'within_detrended', 'within_detrended_iip',
-     'multilevel', 'multilevel_detrended', 'pooled', 'riclpm', 'training_trial']
+    ['within', 'within_iip', 'within_detrended', 'within_detrended_iip', 'within_reverse',
+     'multilevel', 'multilevel_detrended', 'multilevel_reverse', 'pooled', 'riclpm',
+     'training_trial']
     """
     speed = {
         "panels": "vectorised over replications",

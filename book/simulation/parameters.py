@@ -614,10 +614,10 @@ class SimulationParameters:
         Examples
         --------
         >>> SimulationParameters().state_transition().round(3).tolist()
-        [[0.3, -0.08], [-0.15, 0.3]]
+        [[0.3, -0.08], [-0.185, 0.3]]
         >>> p = SimulationParameters(symptoms_to_alliance_same_session=-0.2)
         >>> p.state_transition().round(3).tolist()
-        [[0.33, -0.14], [-0.15, 0.3]]
+        [[0.337, -0.14], [-0.185, 0.3]]
         """
         beta = np.asarray(
             self.alliance_to_symptoms if alliance_effect is None else alliance_effect, float
