@@ -24,8 +24,8 @@ CHROMIUM ?= /usr/bin/chromium
 export CHROMIUM
 
 .PHONY: help venv chromium tex book book-student student-data test lint unit nbval build-strict \
-	site browser binder-check lab docs chapter-tags unit-fast data real-data notebooks requirements \
-	vendor pdf clean distclean self-checks
+	site browser binder-check lab docs chapter-tags unit-fast data results real-data notebooks \
+	requirements vendor pdf clean distclean self-checks
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -173,6 +173,13 @@ lab: $(READER_STAMP)  ## JupyterLab in the reader's environment (requirements.tx
 data: $(STAMP)  ## regenerate data/ from the simulator (the canonical seed), and its self-check file
 	$(BIN)/python -m book.datasets data
 	$(BIN)/python -m tools.answers canonical
+
+# Every Monte Carlo table the chapters and explorers quote (slow: see data/results/README.md);
+# TABLES="power nickell" recomputes some, SCALE=0.2 a fifth of the replications, SLOW_SCALE=0.1
+# a tenth of those fitted one study at a time (both recorded in data/results/datapackage.json).
+# The chapters read data/results/, never recompute it.
+results: $(STAMP)  ## recompute data/results/, the Monte Carlo tables the book quotes (slow; TABLES=..., SCALE=...)
+	$(BIN)/python -c 'import sys; from book.montecarlo.store import main; main(sys.argv[1:])' $(if $(TABLES),--tables $(TABLES)) $(if $(SCALE),--scale $(SCALE)) $(if $(SLOW_SCALE),--slow-scale $(SLOW_SCALE))
 
 real-data: $(STAMP)  ## extract data/real/ once more from Debian's R packages (needs Rscript; see tools/real_data.py)
 	$(BIN)/python -m tools.real_data data/real

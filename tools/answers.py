@@ -183,7 +183,7 @@ def _mod_slope(study: Study) -> float:
 def _stronger_moderation_power(seed: int) -> float:
     from book.montecarlo.runner import run_design_study
 
-    stronger = SimulationParameters(alliance_to_symptoms_iip=-0.12, n_therapists=15)
+    stronger = SimulationParameters(alliance_to_symptoms_iip=-0.10, n_therapists=15)
     table = run_design_study(
         stronger, n_reps=500, seed=seed, estimators="within_detrended_iip", progress=False
     )

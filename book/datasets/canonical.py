@@ -266,7 +266,7 @@ def load_study(directory: str | Path | None = None, *, truth: bool = True) -> St
     >>> from book.datasets.canonical import load_study
     >>> study = load_study()
     >>> study.seed, len(study.patients)
-    (2022, 240)
+    (325, 240)
     """
     directory = Path(DATA_DIR if directory is None else directory)
     descriptor_path = directory / "datapackage.json"

@@ -13,7 +13,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-__all__ = ["published_effects", "session_studies"]
+__all__ = ["observed_figures", "published_effects", "session_studies"]
 
 _NAN = np.nan
 
@@ -284,3 +284,150 @@ def session_studies() -> pd.DataFrame:
     columns = ["study", "key", "patients", "design", "finding", "informs"]
     table = pd.DataFrame(_SESSION_STUDIES, columns=columns)
     return table.astype({"patients": "float64"})
+
+
+# Published figures computed from *observed* scores, each with the statistic it is in
+# its source: what the simulation's defaults are calibrated against
+# (book.montecarlo.calibration). All were seen in the source's abstract or text.
+# quantity, label, value, ci_low, ci_high, patients, statistic, source, key, note
+_OBSERVED = [
+    (
+        "alliance_outcome_r",
+        "alliance and outcome",
+        0.278,
+        0.256,
+        0.299,
+        _NAN,
+        "correlation of the patient's alliance, mostly rated early in treatment, with "
+        "treatment outcome; three-level random-effects meta-analysis of 295 studies",
+        "Flückiger et al. 2018",
+        "fluckiger2018",
+        "more than 30,000 patients of face-to-face psychotherapy",
+    ),
+    (
+        "session_icc",
+        "a single session's alliance as a measure of the patient",
+        0.77,
+        _NAN,
+        _NAN,
+        45,
+        "generalizability coefficient of one session's alliance rating at the patient "
+        "level: the share of its variance that lies between patients (23% error)",
+        "Crits-Christoph et al. 2011",
+        "critschristoph2011",
+        "alliance rated after every session of psychotherapy for major depression; at least "
+        "two sessions reach .80, four or more .90",
+    ),
+    (
+        "alliance_outcome_r_session3",
+        "alliance at session 3 and outcome",
+        0.217,
+        -0.082,
+        0.480,
+        45,
+        "square root of the 4.7% of outcome variance explained by the session-3 alliance "
+        "(interval: Fisher z with 45 patients)",
+        "Crits-Christoph et al. 2011",
+        "critschristoph2011",
+        "the same study; one early rating, as most studies use",
+    ),
+    (
+        "alliance_outcome_r_sessions3to9",
+        "mean alliance of sessions 3 to 9 and outcome",
+        0.383,
+        0.101,
+        0.608,
+        45,
+        "square root of the 14.7% of outcome variance explained by the mean alliance of "
+        "sessions 3 to 9 (interval: Fisher z with 45 patients)",
+        "Crits-Christoph et al. 2011",
+        "critschristoph2011",
+        "the same study; averaging sessions removes session-to-session noise",
+    ),
+    (
+        "within_effect_standardized",
+        "alliance after one session and distress before the next, standardized",
+        -0.185,
+        -0.21,
+        -0.16,
+        345,
+        "within-patient cross-lagged effect of the random-intercept cross-lagged panel "
+        "model, standardized; the source gives its range over sessions, .16 to .21 in size "
+        "(value: the middle of the range; sign: a better alliance, less distress)",
+        "Falkenström et al. 2019",
+        "falkenstrom2019",
+        "Session Alliance Inventory and CORE-OM after every session, outpatients in Nairobi; "
+        "1.27 CORE-OM points per SAI point (SE .60)",
+    ),
+    (
+        "within_effect_bdi_per_wai",
+        "alliance after one session and BDI-II before the next",
+        -4.35,
+        -8.19,
+        -0.51,
+        84,
+        "within-patient effect in BDI-II points per point of the Working Alliance Inventory, "
+        "from a dynamic panel model (difference GMM), b = -4.35, SE 1.96 (interval: "
+        "b ± 1.96 SE)",
+        "Falkenström et al. 2016",
+        "falkenstrom2016",
+        "depression; BDI-II before and alliance after each session",
+    ),
+]
+
+_OBSERVED_COLUMNS = [
+    "quantity",
+    "label",
+    "value",
+    "ci_low",
+    "ci_high",
+    "patients",
+    "statistic",
+    "source",
+    "key",
+    "note",
+]
+
+
+def observed_figures(quantities=None) -> pd.DataFrame:
+    """Published figures from observed scores that the simulation is calibrated against.
+
+    A latent parameter of the simulation is not a published figure: published
+    figures come from questionnaire scores, with their measurement error. The
+    defaults of :class:`~book.simulation.parameters.SimulationParameters` are
+    chosen so that the same analysis of simulated studies reproduces these
+    figures (:mod:`book.montecarlo.calibration`).
+
+    Parameters
+    ----------
+    quantities : str or sequence of str, optional
+        Rows to return, by ``quantity``; all rows when omitted.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Indexed by ``quantity``: ``label``, ``value`` (the published figure,
+        signed so that a better alliance goes with fewer symptoms or more
+        improvement as in the simulation), ``ci_low`` and ``ci_high`` (a 95%
+        interval: published, or derived as its ``statistic`` says; missing
+        where neither exists), ``patients`` (the source's sample, missing for a
+        meta-analysis), ``statistic`` (what the figure is in its source),
+        ``source``, ``key`` (in ``references.bib``) and ``note``.
+
+    Examples
+    --------
+    >>> observed_figures(["alliance_outcome_r", "session_icc"])[["value", "patients"]]
+                        value  patients
+    quantity
+    alliance_outcome_r  0.278       NaN
+    session_icc         0.770      45.0
+    """
+    table = pd.DataFrame(_OBSERVED, columns=_OBSERVED_COLUMNS).set_index("quantity")
+    table = table.astype({"patients": "float64"})
+    if quantities is None:
+        return table
+    wanted = [quantities] if isinstance(quantities, str) else list(quantities)
+    unknown = [q for q in wanted if q not in table.index]
+    if unknown:
+        raise ValueError(f"unknown quantities {unknown}; available: {list(table.index)}")
+    return table.loc[wanted]

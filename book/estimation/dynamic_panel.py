@@ -291,7 +291,7 @@ def fit_dynamic_panel(
     >>> fit.estimates["term"].tolist()
     ['alliance_ar', 'symptoms_ar', 'alliance_to_symptoms', 'symptoms_to_alliance']
     >>> round(fit.coef("alliance_to_symptoms"), 2), fit.converged
-    (-1.72, True)
+    (-2.15, True)
     """
     directions = list(DIRECTIONS) if direction is None else [direction]
     for d in directions:

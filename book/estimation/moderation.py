@@ -81,9 +81,9 @@ def simple_slopes(result: LaggedModelResult, at=None, *, alpha: float = 0.05) ->
     >>> fit = fit_lagged_model(load_study())
     >>> simple_slopes(fit).round(2)
               label   iip  slope  std_error  ci_low  ci_high  p_value
-    0   low (-1 SD)  1.10  -0.72       0.43   -1.55     0.12     0.09
-    1          mean  1.62  -1.44       0.30   -2.02    -0.85     0.00
-    2  high (+1 SD)  2.13  -2.15       0.39   -2.92    -1.39     0.00
+    0   low (-1 SD)  1.08  -0.92       0.74   -2.37     0.54     0.22
+    1          mean  1.59  -2.29       0.48   -3.22    -1.36     0.00
+    2  high (+1 SD)  2.10  -3.67       0.58   -4.81    -2.53     0.00
     """
     b, V, center = _parts(result)
     alpha = check_level(alpha, "alpha")
@@ -181,9 +181,9 @@ def johnson_neyman(result: LaggedModelResult, *, alpha: float = 0.05) -> Johnson
     >>> from book.estimation.multilevel import fit_lagged_model
     >>> jn = johnson_neyman(fit_lagged_model(load_study()))
     >>> [round(x, 2) for x in jn.bounds]
-    [-3.0, 1.16]
+    [-1.24, 1.21]
     >>> jn.describe()
-    'significant at the 95% level for IIP above 1.16'
+    'significant at the 95% level for IIP above 1.21'
     """
     b, V, center = _parts(result)
     alpha = check_level(alpha, "alpha")

@@ -549,7 +549,7 @@ def fit_lagged_model(
     >>> list(fit.fixed_effects.columns)
     ['term', 'estimate', 'std_error', 'ci_low', 'ci_high', 'p_value']
     >>> round(fit.coef("alliance_within"), 2), fit.converged
-    (-1.44, True)
+    (-2.29, True)
     """
     check_choice(direction, "direction", _DIRECTIONS)
     check_choice(random_effects, "random_effects", _RANDOM)
@@ -671,7 +671,7 @@ def fit_pooled_regression(data, *, alpha: float = 0.05) -> pd.DataFrame:
     >>> table["term"].tolist()
     ['Intercept', 'bdi', 'alliance']
     >>> round(float(table.set_index("term").loc["alliance", "estimate"]), 2)
-    -0.9
+    -1.76
     """
     alpha = check_level(alpha, "alpha")
     frame, _, _ = build_model_frame(data)

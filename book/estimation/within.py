@@ -435,9 +435,9 @@ def fit_within(
     >>> table = fit_within(load_study().long(), moderator="iip")
     >>> table[["term", "estimate", "std_error"]].round(3)
                         term  estimate  std_error
-    0                  bdi_c     0.585      0.020
-    1        alliance_within    -1.808      0.278
-    2  alliance_within:iip_c    -1.088      0.492
+    0                  bdi_c     0.434      0.025
+    1        alliance_within    -2.896      0.464
+    2  alliance_within:iip_c    -2.479      0.823
     """
     level = check_level(level)
     needed = [outcome, predictor] + ([moderator] if moderator is not None else [])

@@ -16,6 +16,13 @@ One runner, one registry of estimators, one summary:
 - :mod:`book.montecarlo.summary` -- performance measures with their Monte Carlo
   standard errors (:func:`summarize_replications`), and reading power off them
   (:func:`patients_for_power`, :func:`plot_power`)
+- :mod:`book.montecarlo.calibration` -- calibration on the observed scale: the
+  statistics of simulated studies that reproduce published figures
+  (:func:`calibration_table`, :func:`calibrate`)
+- :mod:`book.montecarlo.results` -- the tables of the results store: what each
+  holds, its designs, replications and seeds (:data:`RESULT_TABLES`)
+- :mod:`book.montecarlo.store` -- the results store in ``data/results/``:
+  :func:`load_results` (checks hashes and codebook), ``make results``
 """
 
 from book.montecarlo.designs import as_designs, autoregression_only, design_grid, design_key
@@ -29,6 +36,7 @@ from book.montecarlo.estimators import (
 )
 from book.montecarlo.panels import Panels, chunk_seed, error_free_alliance, simulate_panels
 from book.montecarlo.runner import replicate_designs, run_design_study
+from book.montecarlo.store import load_results
 from book.montecarlo.summary import patients_for_power, plot_power, summarize_replications
 
 __all__ = [
@@ -45,6 +53,7 @@ __all__ = [
     "design_grid",
     "design_key",
     "error_free_alliance",
+    "load_results",
     "patients_for_power",
     "plot_power",
     "replicate_designs",

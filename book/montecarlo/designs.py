@@ -37,8 +37,9 @@ def autoregression_only(rho: float = 0.3) -> dict:
 
     Symptoms fluctuate around flat patient levels (no trajectories, a narrow
     spread of levels, a wide within-patient SD, so rounding to whole BDI-II
-    points and clipping at 0 hardly matter), the alliance neither acts on them
-    nor responds to them, and every questionnaire is observed (no missing
+    points and clipping at 0 hardly matter), measured without error (an error
+    in the lagged outcome would add its own bias), the alliance neither acts on
+    them nor responds to them, and every questionnaire is observed (no missing
     data, no dropout). The within estimator's symptom coefficient is then the
     within estimate of an AR(1) coefficient, whose large-sample bias
     :func:`book.estimation.nickell.nickell_bias` gives.
@@ -69,6 +70,7 @@ def autoregression_only(rho: float = 0.3) -> dict:
         "symptom_slope_sd": 0.0,
         "bdi_sd": 2.0,
         "symptom_state_sd": 8.0,
+        "symptom_error_sd": 0.0,
         "missing_symptoms": 0.0,
         "missing_alliance": 0.0,
         "dropout_hazard": 0.0,

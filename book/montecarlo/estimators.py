@@ -201,13 +201,17 @@ def _read_result(result) -> tuple[tuple[str, ...], Fits]:
 # the registry's fitters
 
 
-def _within_fitter(*, moderated: bool, detrend: bool) -> Callable:
+def _within_fitter(*, moderated: bool, detrend: bool, reverse: bool = False) -> Callable:
     def fit(panels) -> Fits:
+        outcome, predictor = (
+            (panels.alliance, panels.bdi) if reverse else (panels.bdi, panels.alliance)
+        )
         result = within_regression(
-            panels.bdi,
-            panels.alliance,
+            outcome,
+            predictor,
             moderator=panels.iip if moderated else None,
             detrend=detrend,
+            names=("alliance", "bdi", "iip") if reverse else ("bdi", "alliance", "iip"),
         )
         df = np.broadcast_to(result.df[..., None], result.estimate.shape)
         return Fits(result.estimate, result.std_error, df)
@@ -218,21 +222,27 @@ def _within_fitter(*, moderated: bool, detrend: bool) -> Callable:
 _MULTILEVEL_TERMS = ("bdi_c", "alliance_within", "alliance_within:iip_c")
 
 
-def _multilevel_fitter(*, detrend: bool) -> Callable:
+_REVERSE_TERMS = ("alliance_c", "bdi_within")
+
+
+def _multilevel_fitter(*, detrend: bool, reverse: bool = False) -> Callable:
+    terms = _REVERSE_TERMS if reverse else _MULTILEVEL_TERMS
+    direction = "symptoms_to_alliance" if reverse else "alliance_to_symptoms"
+
     def fit(data: pd.DataFrame) -> Fits:
-        k = len(_MULTILEVEL_TERMS)
+        k = len(terms)
         nan = np.full(k, np.nan)
         try:
             # a fit that does not converge is left out (nan), and counted as
             # failed in the summary; its warning would only repeat that
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                result = fit_lagged_model(data, detrend=detrend)
+                result = fit_lagged_model(data, detrend=detrend, direction=direction)
         except ValueError:  # a replication the model cannot be fitted to (too few pairs)
             return Fits(nan, nan.copy(), np.full(k, np.inf), nan.copy())
         if not result.converged:
             return Fits(nan, nan.copy(), np.full(k, np.inf), nan.copy())
-        table = result.fixed_effects.set_index("term").loc[list(_MULTILEVEL_TERMS)]
+        table = result.fixed_effects.set_index("term").loc[list(terms)]
         return Fits(
             table["estimate"].to_numpy(dtype=float),
             table["std_error"].to_numpy(dtype=float),
@@ -339,6 +349,15 @@ ESTIMATORS: dict[str, Estimator] = {
             "the same, moderated by interpersonal problems",
         ),
         Estimator(
+            "within_reverse",
+            _REVERSE_TERMS,
+            "panels",
+            _within_fitter(moderated=False, detrend=False, reverse=True),
+            within_formula(outcome="alliance", predictor="bdi"),
+            "the reverse direction: next-session alliance on this session's alliance and "
+            "symptoms, fixed effects",
+        ),
+        Estimator(
             "multilevel",
             _MULTILEVEL_TERMS,
             "long",
@@ -354,6 +373,16 @@ ESTIMATORS: dict[str, Estimator] = {
             _multilevel_fitter(detrend=True),
             _MULTILEVEL_FORMULA.replace(" + (1", " + session_c + (1"),
             "the same, with each patient's linear trend removed from alliance_within",
+        ),
+        Estimator(
+            "multilevel_reverse",
+            _REVERSE_TERMS,
+            "long",
+            _multilevel_fitter(detrend=False, reverse=True),
+            "alliance_next ~ alliance_c + bdi_within + bdi_between_c + iip_c + bdi_within:iip_c"
+            " + (1 + bdi_within | patient_id)",
+            "the reverse direction with the book's lagged multilevel model "
+            "(fit_lagged_model(direction='symptoms_to_alliance'))",
         ),
         Estimator(
             "pooled",
@@ -393,8 +422,9 @@ def describe_estimators() -> pd.DataFrame:
     Examples
     --------
     >>> describe_estimators()["estimator"].tolist()  # doctest: +NORMALIZE_WHITESPACE
-    ['within', 'within_iip', 'within_detrended', 'within_detrended_iip',
-     'multilevel', 'multilevel_detrended', 'pooled', 'riclpm', 'training_trial']
+    ['within', 'within_iip', 'within_detrended', 'within_detrended_iip', 'within_reverse',
+     'multilevel', 'multilevel_detrended', 'multilevel_reverse', 'pooled', 'riclpm',
+     'training_trial']
     """
     speed = {
         "panels": "vectorised over replications",

@@ -143,12 +143,12 @@ def replicate_designs(
     >>> reps = replicate_designs({"n_therapists": 10}, n_reps=3, estimators="within", seed=1)
     >>> reps[["replication", "term", "truth", "estimate"]].round(2)
        replication             term  truth  estimate
-    0            0            bdi_c    0.3      0.57
-    1            0  alliance_within   -2.0     -2.17
-    2            1            bdi_c    0.3      0.62
-    3            1  alliance_within   -2.0     -1.31
-    4            2            bdi_c    0.3      0.57
-    5            2  alliance_within   -2.0     -1.39
+    0            0            bdi_c   0.30      0.43
+    1            0  alliance_within  -4.87     -3.08
+    2            1            bdi_c   0.30      0.51
+    3            1  alliance_within  -4.87     -2.99
+    4            2            bdi_c   0.30      0.36
+    5            2  alliance_within  -4.87     -2.76
     """
     params, table = as_designs(designs)
     n_reps = check_count(n_reps, "n_reps")
@@ -265,8 +265,8 @@ def run_design_study(
     >>> cols = ["n_patients", "term", "truth", "bias", "coverage", "power"]
     >>> table.loc[table.term == "alliance_within", cols].round(2)
        n_patients             term  truth  bias  coverage  power
-    1          40  alliance_within   -2.0  0.53      0.90   0.58
-    3         240  alliance_within   -2.0  0.47      0.60   1.00
+    1          40  alliance_within  -4.87  1.83      0.64   0.78
+    3         240  alliance_within  -4.87  1.66      0.02   1.00
 
     The estimate is attenuated (a positive bias on a negative effect), so
     with many patients the intervals miss the truth more often than 5%.

@@ -14,7 +14,13 @@ from scipy import stats
 
 from book._checks import check_level
 
-__all__ = ["REPLICATION_COLUMNS", "patients_for_power", "plot_power", "summarize_replications"]
+__all__ = [
+    "REPLICATION_COLUMNS",
+    "patients_for_power",
+    "plot_power",
+    "summarize_replications",
+    "replication_outcomes",
+]
 
 #: The columns of the runner's table that vary from replication to replication;
 #: every other column describes a design, an estimator or a term.
@@ -86,23 +92,13 @@ def summarize_replications(
     alpha = check_level(alpha, "alpha")
     keys = [c for c in replications.columns if c not in REPLICATION_COLUMNS]
     r = replications.copy()
-    est, se, truth, df = (
-        r[c].to_numpy(dtype=float) for c in ("estimate", "std_error", "truth", "df")
-    )
+    est, se, truth = (r[c].to_numpy(dtype=float) for c in ("estimate", "std_error", "truth"))
     r["estimate"] = np.where(np.isfinite(est), est, np.nan)  # a failed fit: left out
+    outcomes = replication_outcomes(replications, level=level, alpha=alpha)
+    r["_covered"] = outcomes["covered"].to_numpy()
+    r["_rejected"] = outcomes["rejected"].to_numpy()
+    r["_wrong"] = outcomes["wrong_sign"].to_numpy()
     has_se = np.isfinite(est) & np.isfinite(se) & (se > 0)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        crit = np.where(
-            np.isinf(df), stats.norm.ppf(0.5 + level / 2), stats.t.ppf(0.5 + level / 2, df)
-        )
-        z = np.abs(est / se)
-        p_value = 2 * np.where(np.isinf(df), stats.norm.sf(z), stats.t.sf(z, df))
-    usable = has_se & np.isfinite(truth)
-    r["_covered"] = np.where(usable, np.abs(est - truth) <= crit * se, np.nan)
-    r["_rejected"] = np.where(has_se, p_value < alpha, np.nan)
-    r["_wrong"] = np.where(
-        usable & (truth != 0), (p_value < alpha) & (np.sign(est) == -np.sign(truth)), np.nan
-    )
     r["_sq_error"] = (est - truth) ** 2
     r["_se2"] = np.where(has_se, se**2, np.nan)
     if "singular" not in r:
@@ -138,6 +134,68 @@ def summarize_replications(
         out["singular"] = g["singular"].mean()
     # rows in the order of the replications table (groupby keeps it, sort=False)
     return out.reset_index()
+
+
+def replication_outcomes(
+    replications: pd.DataFrame, *, level: float = 0.95, alpha: float = 0.05
+) -> pd.DataFrame:
+    """What each replication's interval and test say: covered, rejected, wrong sign.
+
+    The per-replication indicators behind ``coverage``, ``power`` and
+    ``wrong_sign`` of :func:`summarize_replications` (intervals and tests
+    with the t distribution of the replication's ``df``, the normal where it
+    is infinite), for analyses that resample replications.
+
+    Parameters
+    ----------
+    replications : pandas.DataFrame
+        The table of :func:`book.montecarlo.runner.replicate_designs`.
+    level, alpha : float
+        Confidence level of the intervals; significance level of the tests.
+
+    Returns
+    -------
+    pandas.DataFrame
+        Aligned with ``replications``: ``covered`` (the ``level`` interval holds
+        the truth), ``rejected`` (the test rejects 0 at ``alpha``) and
+        ``wrong_sign`` (rejected, on the side opposite to the truth); each 1.0,
+        0.0, or ``nan`` where the replication has no estimate or standard error
+        (or, for ``covered`` and ``wrong_sign``, no truth).
+
+    Examples
+    --------
+    >>> reps = pd.DataFrame({"estimate": [-1.0, 0.2], "std_error": [0.4, 0.5],
+    ...                      "truth": -2.0, "df": np.inf})
+    >>> replication_outcomes(reps)
+       covered  rejected  wrong_sign
+    0      0.0       1.0         0.0
+    1      0.0       0.0         0.0
+    """
+    level = check_level(level)
+    alpha = check_level(alpha, "alpha")
+    est, se, truth, df = (
+        replications[c].to_numpy(dtype=float) for c in ("estimate", "std_error", "truth", "df")
+    )
+    has_se = np.isfinite(est) & np.isfinite(se) & (se > 0)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        crit = np.where(
+            np.isinf(df), stats.norm.ppf(0.5 + level / 2), stats.t.ppf(0.5 + level / 2, df)
+        )
+        z = np.abs(est / se)
+        p_value = 2 * np.where(np.isinf(df), stats.norm.sf(z), stats.t.sf(z, df))
+    usable = has_se & np.isfinite(truth)
+    return pd.DataFrame(
+        {
+            "covered": np.where(usable, np.abs(est - truth) <= crit * se, np.nan),
+            "rejected": np.where(has_se, p_value < alpha, np.nan),
+            "wrong_sign": np.where(
+                usable & (truth != 0),
+                (p_value < alpha) & (np.sign(est) == -np.sign(truth)),
+                np.nan,
+            ),
+        },
+        index=replications.index,
+    )
 
 
 def patients_for_power(

@@ -8,6 +8,8 @@ researcher would have, apart from the ground truth that generated them.
 - :mod:`book.simulation.engine` -- :func:`simulate`, :func:`true_effects`, :data:`CANONICAL_SEED`
 - :mod:`book.simulation.study` -- :class:`Study` (observed tables) and :class:`Truth`
 - :mod:`book.simulation.worlds` -- named worlds (presets) that referee the estimators, :func:`world`
+- :mod:`book.simulation.representative` -- the rule that chose the canonical study's seed
+  (:func:`representative_seed`)
 - :mod:`book.simulation.describe` -- first summaries: attendance, missing data, ruptures
 - :mod:`book.simulation.experiment` -- in-silico experiments: the same patients under two conditions
 """

@@ -73,8 +73,10 @@ __all__ = [
     "true_effects",
 ]
 
-#: The seed of the canonical study committed in ``data/``.
-CANONICAL_SEED = 2022
+#: The seed of the canonical study committed in ``data/``: among the seeds 0-999, the study
+#: whose data-generating statistics are jointly closest to their average
+#: (:func:`book.simulation.representative.representative_seed`; a test checks it).
+CANONICAL_SEED = 325
 
 # independent random streams, so that changing one part of the model leaves
 # the draws of the others unchanged
@@ -343,8 +345,8 @@ def true_effects(params: SimulationParameters | None = None) -> dict[str, float]
     Examples
     --------
     >>> {k: round(v, 3) for k, v in true_effects().items()}  # doctest: +NORMALIZE_WHITESPACE
-    {'alliance_within': -2.0, 'alliance_within:iip_c': -1.867, 'alliance_within:iip_z': -0.933,
-     'bdi_c': 0.3, 'bdi_within': -0.006, 'bdi_within:iip_c': 0.0, 'alliance_c': 0.3}
+    {'alliance_within': -4.868, 'alliance_within:iip_c': -3.684, 'alliance_within:iip_z': -1.842,
+     'bdi_c': 0.3, 'bdi_within': -0.003, 'bdi_within:iip_c': 0.0, 'alliance_c': 0.3}
     """
     p = SimulationParameters() if params is None else params
     if not isinstance(p, SimulationParameters):

@@ -17,7 +17,11 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-__all__ = ["DROPOUT_MECHANISMS", "SimulationParameters", "describe_parameters"]
+__all__ = ["BDI_II_ALPHA", "DROPOUT_MECHANISMS", "SimulationParameters", "describe_parameters"]
+
+#: Coefficient alpha of the BDI-II among 140 psychiatric outpatients
+#: (Beck, Steer, Ball & Ranieri 1996, J Pers Assess 67(3), 588-597).
+BDI_II_ALPHA = 0.91
 
 # What a field may hold. Each kind maps to a test and a sentence for errors.
 _ALLOWED = {
@@ -242,7 +246,8 @@ class SimulationParameters:
         0.55,
         unit="WAI-SR points",
         allowed="sd",
-        source="WAI-SR SD about 0.6 (Hatcher & Gillaspy 2006; unverified)",
+        source="design choice: a session's WAI-SR scores then have an SD of about 0.6 "
+        "between patients",
         doc="SD of trait-like alliance between patients",
     )
     r_trait_iip: float = _param(
@@ -277,25 +282,27 @@ class SimulationParameters:
         0.015,
         unit="WAI-SR points per session",
         allowed="real",
-        source="design choice (to make detrending matter)",
+        source="design choice: the alliance tends to rise over treatment",
         doc="average growth of the alliance over treatment",
     )
     alliance_growth_sd: float = _param(
-        0.0,
+        0.02,
         unit="WAI-SR points per session",
         allowed="sd",
-        source="design choice: 0, so every patient's alliance rises by the common trend "
-        "alone; a positive value lets each patient's alliance grow at a rate of their own",
+        source="design choice: patients' alliances grow at rates of their own around the "
+        "common trend, one SD apart by 0.22 WAI-SR points over 12 sessions; whether that "
+        "growth acts on symptoms is growth_to_symptom_slope",
         doc="SD between patients of their own alliance growth around the common trend",
     )
 
     # --- state-like alliance ------------------------------------------------
     state_sd: float = _param(
-        0.30,
+        0.152,
         unit="WAI-SR points",
         allowed="sd",
-        source="design choice: with item noise gives a session ICC near .7 "
-        "(Crits-Christoph et al. 2011; Whelen et al. 2021)",
+        source="calibrated: a session's observed WAI-SR score then has 77% of its variance "
+        "between patients, the generalizability of a single session's alliance rating in "
+        "Crits-Christoph et al. 2011 (book.montecarlo.calibration)",
         doc="latent within-patient SD of the alliance",
     )
     alliance_ar: float = _param(
@@ -322,10 +329,12 @@ class SimulationParameters:
         doc="SD of the true symptom change per session between patients",
     )
     r_trait_improvement: float = _param(
-        0.28,
+        0.442,
         unit="correlation",
         allowed="correlation",
-        source="alliance-outcome r = .278 (Fluckiger et al. 2018)",
+        source="calibrated: the session-3 WAI-SR then correlates .278 with residual change "
+        "in the BDI-II, the meta-analytic alliance-outcome correlation of Fluckiger et al. "
+        "2018 (book.montecarlo.calibration)",
         doc="correlation of trait-like alliance with the rate of improvement",
     )
     growth_to_symptom_slope: float = _param(
@@ -354,10 +363,12 @@ class SimulationParameters:
 
     # --- within-patient cross-lagged effects (standardized) ------------------
     alliance_to_symptoms: float = _param(
-        -0.15,
+        -0.185,
         unit="within-patient SD of symptoms per SD of alliance",
         allowed="real",
-        source="Falkenstrom et al. 2016; RI-CLPM studies (range -0.10 to -0.30)",
+        source="calibrated: a random-intercept cross-lagged panel model of the observed "
+        "scores then gives the standardized within-patient effect published by "
+        "Falkenstrom et al. 2019, -.16 to -.21 over sessions (book.montecarlo.calibration)",
         doc="effect of state-like alliance after session t on symptoms before session t+1",
     )
     alliance_to_symptoms_iip: float = _param(
@@ -378,7 +389,8 @@ class SimulationParameters:
         -0.08,
         unit="within-patient SD of alliance per SD of symptoms",
         allowed="real",
-        source="Falkenstrom et al. 2013; Fluckiger et al. 2020",
+        source="direction: symptoms weigh on the next session's alliance (Falkenstrom et al. "
+        "2013; Fluckiger et al. 2020); its size is a design choice",
         doc="effect of symptoms before session t on alliance after session t+1",
     )
     symptoms_to_alliance_same_session: float = _param(
@@ -392,10 +404,11 @@ class SimulationParameters:
 
     # --- measurement ----------------------------------------------------------
     item_error_sd: float = _param(
-        0.7,
+        0.6,
         unit="WAI-SR item points",
         allowed="sd",
-        source="design choice: gives Cronbach's alpha about .90 (Hatcher & Gillaspy 2006)",
+        source="design choice: the twelve items of a session then have a coefficient alpha "
+        "of about .90",
         doc="SD of an item's response around the patient's alliance that session",
     )
     subscale_sd: float = _param(
@@ -406,14 +419,12 @@ class SimulationParameters:
         doc="SD of a patient's stable goal/task/bond profile around the total",
     )
     symptom_error_sd: float = _param(
-        0.0,
+        2.81,
         unit="BDI-II points",
         allowed="sd",
-        source="design choice: 0, so a BDI-II score is the true symptom level rounded to "
-        "whole points. The BDI-II's coefficient alpha of .91 among 140 psychiatric "
-        "outpatients (Beck, Steer, Ball & Ranieri 1996) implies a standard error of "
-        "measurement of 0.3 SD of the scores: 2.4 to 3 points at the SDs of 8 to 10 found "
-        "among outpatients in a major depressive episode (Steer, Brown, Beck & Sanderson 2001)",
+        source="intake BDI-II scores then have the questionnaire's published reliability, "
+        "coefficient alpha .91 among 140 psychiatric outpatients (Beck, Steer, Ball & "
+        "Ranieri 1996): symptom_error_for_reliability(BDI_II_ALPHA)",
         doc="SD of the measurement error of each BDI-II score around the true symptoms",
     )
 
@@ -603,10 +614,10 @@ class SimulationParameters:
         Examples
         --------
         >>> SimulationParameters().state_transition().round(3).tolist()
-        [[0.3, -0.08], [-0.15, 0.3]]
+        [[0.3, -0.08], [-0.185, 0.3]]
         >>> p = SimulationParameters(symptoms_to_alliance_same_session=-0.2)
         >>> p.state_transition().round(3).tolist()
-        [[0.33, -0.14], [-0.15, 0.3]]
+        [[0.337, -0.14], [-0.185, 0.3]]
         """
         beta = np.asarray(
             self.alliance_to_symptoms if alliance_effect is None else alliance_effect, float

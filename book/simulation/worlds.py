@@ -22,13 +22,9 @@ from types import MappingProxyType
 import pandas as pd
 
 from book._checks import check_choice
-from book.simulation.parameters import SimulationParameters
+from book.simulation.parameters import BDI_II_ALPHA, SimulationParameters
 
 __all__ = ["BDI_II_ALPHA", "WORLDS", "World", "describe_worlds", "world"]
-
-#: Coefficient alpha of the BDI-II among 140 psychiatric outpatients
-#: (Beck, Steer, Ball & Ranieri 1996, J Pers Assess 67(3), 588-597).
-BDI_II_ALPHA = 0.91
 
 _NO_STATE_EFFECT = {
     "alliance_to_symptoms": 0.0,
@@ -39,10 +35,11 @@ _NO_STATE_EFFECT = {
 _GROWTH = {"alliance_growth_sd": 0.03, "growth_to_symptom_slope": -8.0}
 _GROWTH_SHARE = SimulationParameters(**_GROWTH).growth_improvement_correlation() ** 2
 _REVERSE = -0.15  # symptoms -> alliance, within the session and a session later
-_SYMPTOM_ERROR_SD = round(SimulationParameters().symptom_error_for_reliability(BDI_II_ALPHA), 2)
 # dropout that responds to worsening; the base hazard is lowered so that about as
-# many patients drop out as in the review's world
+# many patients drop out as in the review's world (more for an observed worsening,
+# which carries the BDI-II's measurement error and so varies more than the true one)
 _DROPOUT = {"dropout_worsening_odds_ratio": 1.2, "dropout_hazard": 0.01}
+_DROPOUT_MAR = {**_DROPOUT, "dropout_hazard": 0.008}
 
 
 @dataclass(frozen=True)
@@ -99,7 +96,9 @@ WORLDS: Mapping[str, World] = _register(
             "The defaults: trait-like alliance predicts improvement; a better-than-usual "
             "session lowers the next session's symptoms, more so with more interpersonal "
             "problems; symptoms weigh on the next session's alliance; ruptures, repaired "
-            "more often by trained therapists; the alliance rises by a common trend."
+            "more often by trained therapists; the alliance rises by a common trend and each "
+            "patient's by a rate of their own; the BDI-II is measured with the error its "
+            "published reliability implies."
         ),
         referees=(
             "Do the estimators recover the effects the book is about, in the world the "
@@ -177,8 +176,9 @@ WORLDS: Mapping[str, World] = _register(
         description=(
             "A bivariate VAR(1) of alliance and symptoms around stable person levels and "
             "common means per session, with the same lagged effects for every patient: no "
-            "ruptures, no patient-specific symptom slopes, no moderation. The questionnaires "
-            "still measure the alliance with error, which the model does not include."
+            "ruptures, no patient-specific symptom slopes or alliance growth, no moderation, "
+            "no error in the BDI-II. The questionnaires still measure the alliance with "
+            "error, which the model does not include."
         ),
         referees=(
             "The RI-CLPM's home ground: with the error-free alliance its model holds and it "
@@ -191,22 +191,9 @@ WORLDS: Mapping[str, World] = _register(
             "alliance_to_symptoms_sd": 0.0,
             "rupture_rate": 0.0,
             "symptom_slope_sd": 0.0,
+            "alliance_growth_sd": 0.0,
+            "symptom_error_sd": 0.0,
         },
-    ),
-    World(
-        name="noisy_symptoms",
-        title="symptoms measured with error",
-        description=(
-            "The review's world, but each BDI-II score carries measurement error "
-            f"(SD {_SYMPTOM_ERROR_SD} points), so that intake scores have the BDI-II's "
-            f"published reliability (coefficient alpha {str(BDI_II_ALPHA).lstrip('0')} among "
-            "psychiatric outpatients; Beck, Steer, Ball & Ranieri 1996)."
-        ),
-        referees=(
-            "Error in the lagged outcome: how far do lagged-outcome multilevel models and the "
-            "RI-CLPM drift when last week's symptom score is not the true symptom level?"
-        ),
-        changes={"symptom_error_sd": _SYMPTOM_ERROR_SD},
     ),
     World(
         name="dropout_at_random",
@@ -222,7 +209,7 @@ WORLDS: Mapping[str, World] = _register(
             "every observed session (full-information maximum likelihood, mixed models) "
             "should stay unbiased; do pairwise and complete-case ones?"
         ),
-        changes={"dropout_mechanism": "mar", **_DROPOUT},
+        changes={"dropout_mechanism": "mar", **_DROPOUT_MAR},
     ),
     World(
         name="dropout_not_at_random",

@@ -359,7 +359,7 @@ _register(
 _register(
     "ex-mod-power",
     chapter="moderation",
-    question="With alliance_to_symptoms_iip=-0.12, 120 patients (15 therapists), 500 "
+    question="With alliance_to_symptoms_iip=-0.10, 120 patients (15 therapists), 500 "
     "simulated studies from your study's seed and the estimator within_detrended_iip, "
     "what power does run_design_study give for the moderation?",
     step=0.001,

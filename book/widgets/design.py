@@ -2,28 +2,29 @@ r"""Study design, explored: patients and sessions in; power for the effect and i
 
 The power of the fixed-effects estimators of the chapter "Designing a study"
 (:data:`book.montecarlo.estimators.ESTIMATORS` ``"within"`` and ``"within_iip"``)
-is looked up in a grid of designs computed once, on the first call, by the
-Monte Carlo runner (:func:`power_lookup`), and kept for the session; moving a
+is looked up in a grid of designs (:func:`power_lookup`): by default the
+``power`` table of the results store (:func:`book.montecarlo.store.load_results`),
+so that the explorer and the chapters quote the same numbers; moving a
 slider only reads the table and redraws.
 
-The grid is cheap because its designs share simulated patients: the runner
-simulates ``n_reps`` studies of the largest design (640 patients, 20 sessions)
-and estimates the design with :math:`N` patients and :math:`T` sessions on the
-first :math:`N` patients (whole therapists) and the first :math:`T` sessions
-of each of them (:func:`book.montecarlo.runner.replicate_designs` with
-``nested``). The simulator is causal, a session depending only on earlier
-ones, so the first :math:`T` sessions of a longer treatment are a study of
-:math:`T` sessions; and the shared draws (common random numbers) make the
-power curves smooth. Power, bias and their Monte Carlo standard errors come
-from :func:`book.montecarlo.summary.summarize_replications`, as in the chapter.
+The grid's designs share simulated patients: the runner simulates the studies
+of the largest design (640 patients, 20 sessions) and estimates the design
+with :math:`N` patients and :math:`T` sessions on the first :math:`N` patients
+(whole therapists) and the first :math:`T` sessions of each of them
+(:func:`book.montecarlo.runner.replicate_designs` with ``nested``). The
+simulator is causal, a session depending only on earlier ones, so the first
+:math:`T` sessions of a longer treatment are a study of :math:`T` sessions;
+and the shared draws (common random numbers) make the power curves smooth.
+Power, bias and their Monte Carlo standard errors come from
+:func:`book.montecarlo.summary.summarize_replications`, as in the chapter.
 
 >>> from book.widgets.design import design_explorer
->>> explorer = design_explorer()                       # the first call builds the grid
->>> explorer.power["alliance_within"], explorer.power["alliance_within:iip_c"]
-(1.0, 0.58)
+>>> explorer = design_explorer()                       # reads the results store
+>>> explorer.power["alliance_within"], round(explorer.power["alliance_within:iip_c"], 2)
+(1.0, 0.73)
 >>> explorer.controls["patients"].value = 640
->>> explorer.power["alliance_within:iip_c"]
-0.96
+>>> round(explorer.power["alliance_within:iip_c"], 2)
+0.99
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ from matplotlib.collections import LineCollection
 
 from book._checks import check_choice, check_count, check_params, check_seed
 from book.montecarlo.runner import replicate_designs
+from book.montecarlo.store import load_results
 from book.montecarlo.summary import summarize_replications
 from book.plots import COLORS
 from book.simulation.parameters import SimulationParameters
@@ -43,7 +45,7 @@ __all__ = ["DesignExplorer", "PATIENTS", "SESSIONS", "design_explorer", "power_l
 
 #: What to try, and what to notice.
 TRY_THIS = (
-    "Keep 80 patients and raise the sessions from 4 to 20, then do the same with 640 "
+    "Keep 40 patients and raise the sessions from 4 to 20, then do the same with 640 "
     "patients: the effect is soon found, while its moderation by interpersonal problems "
     "needs several hundred patients whatever the sessions."
 )
@@ -61,7 +63,7 @@ _LOOKUPS: dict[tuple, pd.DataFrame] = {}  # the replications of each grid, once 
 
 
 def power_lookup(
-    n_reps: int = 100,
+    n_reps: int | None = None,
     *,
     seed: int = 2022,
     patients=PATIENTS,
@@ -72,29 +74,32 @@ def power_lookup(
 ) -> pd.DataFrame:
     """Power and bias of the fixed-effects estimators on a grid of patients and sessions.
 
-    Runs the Monte Carlo runner once on the largest design, estimating every
-    smaller design on the first patients and sessions of the same studies
-    (see the module notes). The result is cached: the same arguments return
-    the same table without simulating again.
+    With ``n_reps`` omitted, the rows of the results store's ``power`` table
+    (the book's defaults, thousands of studies per design; nothing is
+    simulated). With ``n_reps``, the runner simulates the grid afresh, once
+    on the largest design, estimating every smaller design on the first
+    patients and sessions of the same studies (see the module notes); the
+    result is cached, so the same arguments return the same table without
+    simulating again.
 
     Parameters
     ----------
-    n_reps : int, default 100
-        Simulated studies per design.
+    n_reps : int, optional
+        Simulated studies per design; omitted: the stored table.
     seed : int, default 2022
-        Seed of the runner.
+        Seed of the runner (with ``n_reps``).
     patients : sequence of int, default PATIENTS
         Patients per study, multiples of ``params.patients_per_therapist``.
     sessions : sequence of int, default SESSIONS
         Sessions per patient, each at least 3.
     params : SimulationParameters, optional
-        Everything else about the studies; the defaults when omitted (its
-        ``n_therapists`` and ``n_sessions`` are replaced by the largest design).
+        Everything else about the studies (with ``n_reps``); the defaults when
+        omitted (its ``n_therapists`` and ``n_sessions`` are replaced by the
+        largest design).
     alpha : float, default 0.05
-        Significance level of the tests.
+        Significance level of the tests (with ``n_reps``; the store's is 0.05).
     replications : bool, default False
-        Return every estimate instead (the table
-        :func:`book.montecarlo.summary.summarize_replications` summarizes).
+        Return every estimate instead (with ``n_reps``).
 
     Returns
     -------
@@ -110,15 +115,22 @@ def power_lookup(
     >>> rows = table[table["term"] == "alliance_within:iip_c"]
     >>> rows[["n_patients", "n_sessions", "power", "power_mcse"]].round(2)
         n_patients  n_sessions  power  power_mcse
-    4           40           4   0.16        0.05
-    9           40          12   0.16        0.05
+    4           40           4   0.20        0.06
+    9           40          12   0.24        0.06
     14          80           4   0.18        0.05
-    19          80          12   0.30        0.06
+    19          80          12   0.22        0.06
     """
+    patients, sessions = tuple(int(n) for n in patients), tuple(int(t) for t in sessions)
+    if n_reps is None:
+        if params is not None or replications or alpha != 0.05:
+            raise ValueError(
+                "the stored grid has the book's defaults and a 5% level, and no replications; "
+                "give n_reps to simulate another"
+            )
+        return _stored_grid(patients, sessions)
     params = check_params(params)
     seed = check_seed(seed)
     n_reps = check_count(n_reps, "n_reps", minimum=2)
-    patients, sessions = tuple(int(n) for n in patients), tuple(int(t) for t in sessions)
     per = params.patients_per_therapist
     if not patients or any(n < 2 * per or n % per for n in patients):
         raise ValueError(
@@ -142,6 +154,25 @@ def power_lookup(
     return summarize_replications(_LOOKUPS[key], alpha=alpha)
 
 
+def _stored_grid(patients, sessions) -> pd.DataFrame:
+    stored = load_results("power")
+    missing = sorted(
+        (set(patients) - set(stored["n_patients"])) | (set(sessions) - set(stored["n_sessions"]))
+    )
+    if missing:
+        raise ValueError(
+            f"the stored grid has no designs with {missing}; it has patients "
+            f"{sorted(set(stored['n_patients']))} and sessions {sorted(set(stored['n_sessions']))} "
+            "(give n_reps to simulate another grid)"
+        )
+    rows = stored[
+        stored["n_patients"].isin(patients)
+        & stored["n_sessions"].isin(sessions)
+        & stored["estimator"].isin(set(TERMS.values()))
+    ]
+    return rows.reset_index(drop=True)
+
+
 class DesignExplorer(Explorer):
     """Patients and sessions in; power for the within-patient effect and its moderation out.
 
@@ -151,9 +182,10 @@ class DesignExplorer(Explorer):
         Starting number of patients, one of :data:`PATIENTS`.
     sessions : int, default 12
         Starting number of sessions, one of :data:`SESSIONS`.
-    n_reps : int, default 100
-        Simulated studies per design (:func:`power_lookup`).
+    n_reps : int, optional
+        Simulated studies per design (:func:`power_lookup`); omitted: the results store.
     seed : int, default 2022
+        Seed of the runner (with ``n_reps``).
 
     Attributes
     ----------
@@ -171,13 +203,23 @@ class DesignExplorer(Explorer):
     margins = {"left": 0.07, "bottom": 0.15, "right": 0.98, "top": 0.9, "wspace": 0.2}
 
     def __init__(
-        self, *, patients: int = 240, sessions: int = 12, n_reps: int = 100, seed: int = 2022
+        self,
+        *,
+        patients: int = 240,
+        sessions: int = 12,
+        n_reps: int | None = None,
+        seed: int = 2022,
     ):
         check_choice(patients, "patients", PATIENTS)
         check_choice(sessions, "sessions", SESSIONS)
         self._start = (patients, sessions)
-        self.n_reps, self.seed = n_reps, seed
         self.table = power_lookup(n_reps, seed=seed)
+        if n_reps is None:
+            self.n_reps = int((self.table["n_reps"] + self.table["n_failed"]).max())
+            self.source = "the book's results"
+        else:
+            self.n_reps, self.source = n_reps, f"seed {seed}"
+        self.seed = seed
         wanted = [
             TERMS.get(t) == e
             for t, e in zip(self.table["term"], self.table["estimator"], strict=True)
@@ -269,8 +311,9 @@ class DesignExplorer(Explorer):
         w, m = "alliance_within", "alliance_within:iip_c"
         p, se, est, truth = self.power, self.power_mcse, self.mean_estimate, self.truth
         return (
-            f"{self.patients} patients with {self.sessions} sessions each ({self.n_reps} simulated "
-            f"studies per design, seed {self.seed}): power {p[w]:.2f} (Monte Carlo SE {se[w]:.2f}) "
+            f"{self.patients} patients with {self.sessions} sessions each ({self.n_reps:,} "
+            f"simulated studies per design, {self.source}): power {p[w]:.2f} (Monte Carlo SE "
+            f"{se[w]:.2f}) "
             f"to detect the within-patient effect, {p[m]:.2f} (MC SE {se[m]:.2f}) for its "
             f"moderation by interpersonal problems.\n"
             f"Mean estimates {est[w]:.2f} and {est[m]:.2f} against the truth {truth[w]:.2f} and "
@@ -280,9 +323,9 @@ class DesignExplorer(Explorer):
 
 
 def design_explorer(
-    *, patients: int = 240, sessions: int = 12, n_reps: int = 100, seed: int = 2022
+    *, patients: int = 240, sessions: int = 12, n_reps: int | None = None, seed: int = 2022
 ) -> DesignExplorer:
-    """An explorer of power over patients and sessions (the grid is computed on the first call).
+    """An explorer of power over patients and sessions (the stored grid, or one simulated anew).
 
     Parameters
     ----------
@@ -290,10 +333,12 @@ def design_explorer(
         One of :data:`PATIENTS`.
     sessions : int, default 12
         One of :data:`SESSIONS`.
-    n_reps : int, default 100
-        Simulated studies per design; the first call with a new value
-        simulates again (about 3 s for 100 on a 2-core machine).
+    n_reps : int, optional
+        Simulated studies per design; omitted, the results store's grid (no
+        simulation). With a value, the first call simulates the grid (about 3 s
+        for 100 on a 2-core machine).
     seed : int, default 2022
+        Seed of the runner (with ``n_reps``).
 
     Returns
     -------

@@ -19,10 +19,10 @@ better or worse than the patient's usual alliance.
 >>> from book.widgets.moderation import moderation_explorer
 >>> explorer = moderation_explorer()
 >>> round(explorer.iip, 3), round(explorer.slope, 2)
-(1.617, -1.74)
+(1.588, -2.37)
 >>> explorer.controls["iip"].value = 2.5
 >>> round(explorer.slope, 2), explorer.significant
-(-3.42, True)
+(-4.82, True)
 """
 
 from __future__ import annotations
@@ -282,7 +282,7 @@ def moderation_explorer(
     --------
     >>> explorer = moderation_explorer(iip=0.5)
     >>> round(explorer.slope, 2), explorer.significant
-    (0.39, False)
+    (0.56, False)
     """
     if fit is None:
         from book.datasets.canonical import load_study

@@ -84,10 +84,10 @@ def test_icc_variance_components_add_up():
 def test_icc_recovers_the_simulated_truth():
     """Latent alliance of 2,400 simulated patients, unbalanced by dropout and missing forms.
 
-    With no autoregression, no cross-lag into the alliance, no ruptures and no
-    trend, the latent alliance is exactly trait + white-noise state, so the true
-    ICC is trait_sd^2 / (trait_sd^2 + state_sd^2) = .3025 / .3925 = .771 from the
-    parameters. The large-sample SE of the ANOVA estimator,
+    With no autoregression, no cross-lag into the alliance, no ruptures, no
+    trend and no growth, the latent alliance is exactly trait + white-noise state, so
+    the true ICC is trait_sd^2 / (trait_sd^2 + state_sd^2) = .3025 / .3256 = .929
+    from the parameters. The large-sample SE of the ANOVA estimator,
     sqrt(2 (1-r)^2 (1+(n-1) r)^2 / (n (n-1) (k-1))) with n = 11, k = 2,400, is
     0.006; therapists (5% of trait variance) add a little clustering. The
     tolerance 0.025 is four SEs.
@@ -98,6 +98,7 @@ def test_icc_recovers_the_simulated_truth():
         symptoms_to_alliance=0.0,
         rupture_rate=0.0,
         alliance_trend=0.0,
+        alliance_growth_sd=0.0,
     )
     study = simulate(p, seed=2011)
     truth = p.trait_sd**2 / (p.trait_sd**2 + p.state_sd**2)

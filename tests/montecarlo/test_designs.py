@@ -40,7 +40,8 @@ def test_every_form_of_designs_gives_the_same_parameters():
 def test_the_table_shows_what_varies_or_was_given():
     _, table = as_designs([{"n_sessions": 6}, {"alliance_to_symptoms": -0.2}])
     assert list(table.columns) == ["design", "alliance_to_symptoms", "n_patients", "n_sessions"]
-    assert table["alliance_to_symptoms"].tolist() == [-0.15, -0.2]
+    default = SimulationParameters().alliance_to_symptoms
+    assert table["alliance_to_symptoms"].tolist() == [default, -0.2]
     _, table = as_designs([SimulationParameters(), SimulationParameters(symptom_ar=0.5)])
     assert "symptom_ar" in table.columns
 
@@ -51,7 +52,7 @@ def test_missing_value_in_a_design_table_means_the_default():
     table = run_design_study(designs, n_reps=3, estimators="within", seed=1)
     assert table.groupby("design")["n_sessions"].first().tolist() == [6, 12]
     assert table.loc[table.term == "alliance_within", "truth"].tolist() == pytest.approx(
-        [true_effects()["alliance_within"], -0.2 * 4.0 / 0.3]
+        [true_effects()["alliance_within"], -0.2 * 4.0 / SimulationParameters().state_sd]
     )
 
 

@@ -235,7 +235,7 @@ def test_arrays_and_tables_apply_the_same_error():
 
 
 def test_error_changes_only_the_scores():
-    a = simulate(seed=5)
+    a = simulate(SimulationParameters(symptom_error_sd=0.0), seed=5)
     b = simulate(SimulationParameters(symptom_error_sd=3.0), seed=5)
     pd.testing.assert_series_equal(
         a.truth.sessions["symptoms_latent"], b.truth.sessions["symptoms_latent"]

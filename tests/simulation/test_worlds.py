@@ -40,11 +40,8 @@ def test_describe_worlds_table():
     assert list(table["world"]) == list(WORLDS)
     assert table["title"].is_unique and table["referees"].is_unique
     assert table.loc[0, "changes"] == "none (the defaults)"
-    row = table.set_index("world").loc["noisy_symptoms"]
-    assert (
-        f"symptom_error_sd = {WORLDS['noisy_symptoms'].changes['symptom_error_sd']}"
-        in row["changes"]
-    )
+    row = table.set_index("world").loc["riclpm"]
+    assert "symptom_error_sd = 0.0" in row["changes"]
 
 
 def test_world_arguments_are_checked():
@@ -66,7 +63,9 @@ def test_effects_in_each_world():
         assert {k: effects[k] for k in none} == none, name
     assert true_effects(world("trait_only"))["bdi_within"] == 0.0
     assert true_effects(world("no_feedback"))["bdi_within"] == 0.0
-    assert true_effects(world("no_feedback"))["alliance_within"] == pytest.approx(-2.0)
+    assert true_effects(world("no_feedback"))["alliance_within"] == pytest.approx(
+        true_effects(world("review"))["alliance_within"]
+    )
     reverse = world("symptoms_drive_alliance")
     assert reverse.symptoms_to_alliance < 0 and reverse.symptoms_to_alliance_same_session < 0
 
@@ -79,14 +78,14 @@ def test_riclpm_world_is_a_var_around_person_levels():
     assert not arrays.people["growth"].any()
 
 
-def test_noisy_symptoms_world_has_the_published_reliability():
+def test_the_bdi_ii_has_its_published_reliability():
     """Intake BDI-II scores have reliability .91 between patients (Beck et al. 1996).
 
     Reliability = var(true) / var(observed). By the delta method its SE is about
     2 r (1 - r) / sqrt(n) from the two variances, times sqrt(2) for their sample
     covariance (a generous bound); whole-point rounding costs under .001.
     """
-    arrays = simulate_arrays(world("noisy_symptoms", **BIG), seed=4)
+    arrays = simulate_arrays(world("review", **BIG), seed=4)
     true = arrays.latent["symptoms"][:, 0]
     observed = np.clip(np.rint(true + arrays.latent["symptom_error"][:, 0]), 0, 63)
     reliability = true.var() / observed.var()
