@@ -139,7 +139,7 @@ def _sessions_needed(study: Study) -> float:
 
     rho = float(icc(study.sessions, "alliance")["icc"].iloc[0])
     n = 1
-    while person_mean_reliability(rho, n) < 0.90:
+    while person_mean_reliability(rho, n) < 0.95:
         n += 1
     return n
 

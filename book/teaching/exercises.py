@@ -321,11 +321,11 @@ _register(
     "ex-ts-sessions-needed",
     chapter="trait_state",
     question="How many sessions must be averaged for the patient mean of the alliance to "
-    "reach a reliability of .90, at the ICC of single sessions in your study?",
+    "reach a reliability of .95, at the ICC of single sessions in your study?",
     step=1.0,
     exact=True,
     hint="estimate the ICC of the alliance first, then apply the Spearman-Brown formula "
-    "for a mean of n sessions and find the smallest n that reaches .90.",
+    "for a mean of n sessions and find the smallest n that reaches .95.",
 )
 _register(
     "ex-lag-predict",

@@ -59,15 +59,15 @@ def test_fiml_recovers_every_lagged_effect_in_the_riclpm_world(big_riclpm_world)
 def test_fiml_recovers_the_cross_lags_in_the_default_world():
     """2,000 patients, the default simulator with error-free alliance (individual symptom
     slopes, ruptures and varying effects, which the model leaves out): both cross-lags
-    within 3 SE of the truth. (The symptoms' autoregression is not: individual slopes
-    the model does not have inflate it, to about 0.48 against 0.30.)"""
+    within 3 SE of the truth. (The symptoms' autoregression is not a target: individual
+    slopes the model does not have inflate it, the BDI-II's measurement error deflates
+    it.)"""
     params = SimulationParameters(n_therapists=250)
     data = error_free_alliance(simulate(params, seed=12))
     truth = truth_of(params)
     est = fit_riclpm(data).estimates.set_index("term")
     for term in ("alliance_to_symptoms", "symptoms_to_alliance"):
         assert abs(est.loc[term, "estimate"] - truth[term]) < 3 * est.loc[term, "std_error"]
-    assert est.loc["symptoms_ar", "estimate"] > truth["symptoms_ar"] + 0.1
 
 
 @pytest.mark.slow
@@ -277,8 +277,10 @@ def test_fiml_covers_under_dropout_at_random_where_pairwise_fails():
     BDI-II point). FIML: the symptoms' autoregression unbiased (within 3 Monte Carlo SE
     plus 0.01) and the 95% intervals of the four lagged effects, pooled, covering the
     truth in at least 85% of cases (seen: 0.91; nominal 0.95, Monte Carlo SE about 0.03).
-    Pairwise: pooled coverage at most 75% (seen: 0.59), its standard errors pretending
-    that every patient attended every session."""
+    Pairwise fails: either its covariance matrix is not positive definite (with the
+    calibrated defaults it is not, in every study seen), or its pooled coverage is at most
+    75% (seen with the former defaults: 0.59), its standard errors pretending that every
+    patient attended every session."""
     params = world(
         "riclpm",
         dropout_mechanism="mar",
@@ -286,13 +288,14 @@ def test_fiml_covers_under_dropout_at_random_where_pairwise_fails():
         dropout_hazard=0.01,
     )
     truth = truth_of(params)
-    rows = []
+    rows, pairwise_failed = [], 0
     for seed in range(20):
         data = error_free_alliance(simulate(params, seed=seed))
         for missing in ("fiml", "pairwise"):
             try:
                 est = fit_riclpm(data, missing=missing).estimates
             except ValueError:  # pairwise: a covariance matrix that is not positive definite
+                pairwise_failed += missing == "pairwise"
                 continue
             rows.append(est.assign(missing=missing, truth=est["term"].map(truth)))
     draws = pd.concat(rows)
@@ -301,4 +304,4 @@ def test_fiml_covers_under_dropout_at_random_where_pairwise_fails():
     assert abs(ar.mean() - truth["symptoms_ar"]) < 3 * ar.std() / np.sqrt(len(ar)) + 0.01
     coverage = draws.groupby("missing")["covers"].mean()
     assert coverage["fiml"] >= 0.85
-    assert coverage["pairwise"] <= 0.75
+    assert pairwise_failed >= 10 or coverage["pairwise"] <= 0.75

@@ -140,6 +140,6 @@ def test_check_takes_numpy_numbers_and_refuses_the_rest_clearly(canonical):
 
 
 def test_whole_number_answers_are_accepted_only_exactly():
-    assert check("ex-ts-sessions-needed", 5) and check("ex-ts-sessions-needed", 5.0)
-    for wrong in (4, 6, 4.9, 5.1):
+    assert check("ex-ts-sessions-needed", 6) and check("ex-ts-sessions-needed", 6.0)
+    for wrong in (5, 7, 5.9, 6.1):
         assert not check("ex-ts-sessions-needed", wrong)

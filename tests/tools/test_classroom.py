@@ -68,7 +68,10 @@ def test_student_datasets_reproducible_distinct_and_keyed(tmp_path):
         mine = written[written["student_id"] == sid].reset_index(drop=True)
         pd.testing.assert_series_equal(mine["label"], again["label"])
         assert list(mine["label"]) == list(EXERCISES)
-        assert (mine["answer"] - again["answer"]).abs().max() < 1e-5
+        # the key is computed before the data are written, the recomputation from the CSV
+        # files (scores rounded to their printed digits): equal well within one step
+        steps = mine["label"].map(lambda label: EXERCISES[label].step)
+        assert ((mine["answer"] - again["answer"]).abs() < steps / 10).all()
         folder = tmp_path / "run1/students" / sid
         for label, value in zip(mine["label"], again["answer"], strict=True):
             assert check(label, float(value), data=folder)  # its own self-check file
