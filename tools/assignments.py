@@ -193,6 +193,7 @@ def _otter_assign(master: Path, result: Path) -> None:
     """Run otter assign quietly (it prints and changes the working folder; both are restored)."""
     from otter.assign import main as otter_assign
 
+    master, result = master.absolute(), result.absolute()
     with (
         contextlib.chdir(master.parent),
         contextlib.redirect_stdout(sys.stderr),

@@ -73,10 +73,11 @@ def test_student_notebooks_hold_no_answer_test_or_instructor_code(assignments):
     ]
 
 
-def test_no_overwrite_without_permission_and_nothing_written_outside(tmp_path):
+def test_no_overwrite_without_permission_and_nothing_written_outside(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
     out = tmp_path / "out"
     before = set(os.listdir(tmp_path)), os.getcwd()
-    make_assignments(out)
+    make_assignments("out")  # a relative folder, as make assignments gives it
     assert (set(os.listdir(tmp_path)), os.getcwd()) == ({"out"}, before[1])
     (out / "student" / "week-1.ipynb").write_text("edited")
     with pytest.raises(FileExistsError, match="not empty"):
