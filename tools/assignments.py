@@ -338,24 +338,52 @@ def grade_week(
     """Grade every ``<student_id>.ipynb`` in ``submissions``; write ``out`` (a CSV of scores).
 
     Each student's data package is ``handouts/students/<student_id>`` (``make
-    student-data``). ``out`` is never overwritten unless ``overwrite``.
+    student-data``); every one is looked for before any grading starts. A
+    notebook that otter cannot grade (not a notebook, another week's) scores 0
+    with the reason in the ``error`` column. ``out`` is never overwritten
+    unless ``overwrite``.
+
+    Returns
+    -------
+    pathlib.Path
+        ``out``: ``student_id``, one column per exercise (1 or 0), ``total``, ``error``.
     """
     submissions, handouts, out = Path(submissions), Path(handouts), Path(out)
     if out.exists() and not overwrite:
         raise FileExistsError(f"{out} exists; give another file or overwrite=True (OVERWRITE=1)")
+    if out.exists() and not out.is_file():
+        raise FileExistsError(f"{out} is not a file; not replacing it")
+    if not Path(autograder).is_file():
+        raise FileNotFoundError(f"autograder bundle {autograder} not found: run make assignments")
     notebooks = sorted(submissions.glob("*.ipynb"))
     if not notebooks:
         raise FileNotFoundError(f"{submissions} holds no <student_id>.ipynb")
-    rows = []
+    problems = []
     for nb in notebooks:
         problem = folder_name_problem(nb.stem)
         if problem:
-            raise ValueError(f"{nb.name}: student_id {nb.stem!r} {problem}")
-        scores = grade_submission(nb, autograder, handouts / "students" / nb.stem)
-        rows.append({"student_id": nb.stem, **scores, "total": sum(scores.values())})
+            problems.append(f"{nb.name}: student_id {nb.stem!r} {problem}")
+        elif not (handouts / "students" / nb.stem / "datapackage.json").is_file():
+            problems.append(f"{nb.name}: no data package {handouts / 'students' / nb.stem}")
+    if problems:
+        raise ValueError("cannot grade:\n  " + "\n  ".join(problems))
+    with zipfile.ZipFile(autograder) as zf:
+        labels = sorted(
+            Path(n).stem.replace("_", "-") for n in zf.namelist() if n.startswith("tests/")
+        )
+    rows = []
+    for nb in notebooks:
+        row = {"student_id": nb.stem, **dict.fromkeys(labels, 0.0), "error": ""}
+        try:
+            row.update(grade_submission(nb, autograder, handouts / "students" / nb.stem))
+        except Exception as err:  # one notebook otter cannot grade must not stop the class
+            row["error"] = f"{type(err).__name__}: {err}".replace("\n", " ")[:300]
+        row["total"] = sum(row[label] for label in labels)
+        rows.append(row)
     out.parent.mkdir(parents=True, exist_ok=True)
+    fields = ["student_id", *labels, "total", "error"]
     with out.open("w", newline="") as f:
-        writer = csv.DictWriter(f, fieldnames=list(rows[0]), lineterminator="\n")
+        writer = csv.DictWriter(f, fieldnames=fields, lineterminator="\n")
         writer.writeheader()
         writer.writerows(rows)
     return out

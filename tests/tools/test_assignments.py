@@ -134,3 +134,39 @@ def test_otter_gives_full_marks_for_right_answers_and_none_for_wrong_ones(
         bundle = assignments / "instructor" / f"week-{week}" / "autograder.zip"
         scores = grade_submission(notebook, bundle, data)
         assert scores == {label: 1.0 if ok else 0.0 for label, ok in right.items()}, k
+
+
+def test_grade_week_checks_everything_first_and_never_overwrites(
+    assignments, tmp_path, monkeypatch
+):
+    import tools.assignments as module
+
+    bundle = assignments / "instructor" / "week-1" / "autograder.zip"
+    submitted, handouts = tmp_path / "submitted", tmp_path / "handouts"
+    submitted.mkdir()
+    for sid in ("s001", "s002"):
+        (submitted / f"{sid}.ipynb").write_text("{}")
+        (handouts / "students" / sid).mkdir(parents=True)
+        (handouts / "students" / sid / "datapackage.json").write_text("{}")
+
+    def fake_grade(notebook, autograder, data):
+        if notebook.stem == "s002":
+            raise RuntimeError("not a notebook of week-1")
+        return {"ex-sim-completers": 1.0, "ex-al-subscales": 0.0}
+
+    monkeypatch.setattr(module, "grade_submission", fake_grade)
+    out = module.grade_week(submitted, bundle, handouts, tmp_path / "scores.csv")
+    assert out.read_text().splitlines() == [
+        "student_id,ex-al-subscales,ex-sim-completers,total,error",
+        "s001,0.0,1.0,1.0,",
+        "s002,0.0,0.0,0.0,RuntimeError: not a notebook of week-1",
+    ]
+    with pytest.raises(FileExistsError, match="exists"):
+        module.grade_week(submitted, bundle, handouts, out)
+    (submitted / "s003.ipynb").write_text("{}")
+    (submitted / "CON.ipynb").write_text("{}")
+    with pytest.raises(ValueError) as err:
+        module.grade_week(submitted, bundle, handouts, tmp_path / "other.csv")
+    assert "s003.ipynb: no data package" in str(err.value)
+    assert "CON.ipynb: student_id 'CON'" in str(err.value)
+    assert not (tmp_path / "other.csv").exists()
