@@ -34,7 +34,6 @@ import re
 import shutil
 import sys
 import tempfile
-import uuid
 import zipfile
 from pathlib import Path
 
@@ -42,6 +41,7 @@ import nbformat
 
 from book._checks import folder_name_problem
 from book.teaching.exercises import EXERCISES
+from tools.classroom import STAGING, staging_folder
 
 __all__ = [
     "answer_variable",
@@ -57,7 +57,6 @@ PLAN = ROOT / "instructors.md"
 #: Written into every folder this tool fills, so that overwrite replaces only its own work.
 MARKER = ".assignments"
 _OWN_ENTRIES = {"student", "instructor", MARKER}
-_STAGING = ".building-"
 #: The name under which the autograder bundle holds tools/answers.py.
 REFERENCE_MODULE = "_instructor_answers"
 #: The folder, next to the notebook, that holds the student's data package.
@@ -212,7 +211,7 @@ def _check_output(out: Path, overwrite: bool) -> None:
             f"{out} is not empty; give an empty or new folder, or replace the earlier "
             "assignments with overwrite=True (make assignments ... OVERWRITE=1)"
         )
-    strangers = sorted(e for e in entries - _OWN_ENTRIES if not e.startswith(_STAGING))
+    strangers = sorted(e for e in entries - _OWN_ENTRIES if not e.startswith(STAGING))
     if MARKER not in entries or strangers:
         raise FileExistsError(
             f"{out} holds files that make assignments did not write ({strangers or entries}); "
@@ -246,12 +245,7 @@ def make_assignments(
     weeks = course_weeks(plan)
     out = Path(out)
     _check_output(out, bool(overwrite))
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(f"{_STAGING}*"):  # left by a run that was killed
-        if stale.is_dir() and not stale.is_symlink():
-            shutil.rmtree(stale)
-    staging = out / f"{_STAGING}{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    staging = staging_folder(out)
     try:
         (staging / "student").mkdir()
         (staging / "instructor").mkdir()
