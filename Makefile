@@ -25,7 +25,7 @@ export CHROMIUM
 
 .PHONY: help venv chromium tex book book-student student-data test lint unit nbval build-strict \
 	site browser binder-check lab docs chapter-tags unit-fast data results real-data notebooks \
-	requirements vendor pdf clean distclean self-checks
+	requirements vendor pdf clean distclean self-checks assignments grade
 
 help:  ## list the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -115,6 +115,16 @@ pdf: $(STAMP) tex  ## the PDF edition, _build/latex/book.pdf (from the stored ou
 student-data: $(STAMP)  ## a dataset and answer key per student: make student-data ROSTER=roster.csv OUT=handouts [OVERWRITE=1]
 	@test -n "$(ROSTER)" || { echo "usage: make student-data ROSTER=roster.csv [OUT=handouts] [COURSE_SEED=0] [OVERWRITE=1]"; exit 2; }
 	$(BIN)/python -m tools.classroom "$(ROSTER)" --out "$(or $(OUT),handouts)" --course-seed "$(or $(COURSE_SEED),0)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
+
+# Instructor-only output: hand out OUT/student/, keep OUT/instructor/ (see instructors.md).
+assignments: $(STAMP)  ## autograded assignments per week (otter-grader): make assignments [OUT=_build/assignments] [OVERWRITE=1]
+	$(BIN)/python -m tools.assignments make --out "$(or $(OUT),_build/assignments)" $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
+
+grade: $(STAMP)  ## grade a week with otter, no containers: make grade WEEK=1 SUBMISSIONS=dir HANDOUTS=handouts OUT=scores.csv
+	@test -n "$(WEEK)" -a -n "$(SUBMISSIONS)" -a -n "$(HANDOUTS)" -a -n "$(OUT)" || { echo "usage: make grade WEEK=1 SUBMISSIONS=submitted/week-1 HANDOUTS=handouts OUT=scores-week-1.csv [ASSIGNMENTS=_build/assignments] [OVERWRITE=1]"; exit 2; }
+	$(BIN)/python -m tools.assignments grade --week "$(WEEK)" --submissions "$(SUBMISSIONS)" \
+	  --handouts "$(HANDOUTS)" --assignments "$(or $(ASSIGNMENTS),_build/assignments)" --out "$(OUT)" \
+	  $(if $(filter 1 yes true,$(OVERWRITE)),--overwrite)
 
 self-checks: $(STAMP)  ## rewrite the canonical data's self-check file (after make data)
 	$(BIN)/python -m tools.answers canonical

@@ -9,7 +9,10 @@ import. It is used by
 - :mod:`tools.classroom` (``make student-data``): every student's answer key and
   the ``self_checks.json`` of their data package;
 - ``python -m tools.answers canonical`` (``make self-checks``): the self-check
-  file of the book's canonical data, ``book/teaching/self_checks.json``.
+  file of the book's canonical data, ``book/teaching/self_checks.json``;
+- :mod:`tools.assignments` (``make assignments``): the hidden tests of the
+  autograded assignments, which call :func:`accepted` (the autograder bundle
+  holds a copy of this module).
 
 Each reference is one function of a :class:`~book.simulation.study.Study`, as
 the exercise's solution in the chapter computes it.
@@ -28,7 +31,7 @@ import pandas as pd
 from book.simulation.parameters import SimulationParameters
 from book.simulation.study import Study
 
-__all__ = ["REFERENCES", "answer_key", "reference_answer"]
+__all__ = ["REFERENCES", "accepted", "answer_key", "reference_answer"]
 
 #: Label -> the function that computes its reference answer from a study.
 REFERENCES: dict[str, Callable[[Study], float]] = {}
@@ -90,6 +93,43 @@ def answer_key(study: Study, labels: list[str] | None = None) -> pd.DataFrame:
             if labels is None or ex.label in labels
         ]
     )
+
+
+@functools.lru_cache(maxsize=4)
+def _study_in(folder: str) -> Study:
+    from book.datasets.canonical import load_study
+
+    return load_study(folder)
+
+
+def accepted(label: str, answer, data: str | Path) -> bool:
+    """Whether ``answer`` passes, by the self-check's rule, against the data package ``data``.
+
+    The reference answer is recomputed from the data package; the rule is the
+    one :func:`book.teaching.exercises.check` applies to the salted hashes: the
+    answer and the reference, rounded to the exercise's step, are at most one
+    step apart (whole-number answers: equal). The autograded assignments'
+    hidden tests call this (:mod:`tools.assignments`).
+
+    Examples
+    --------
+    >>> from book.datasets.canonical import DATA_DIR
+    >>> accepted("ex-sim-completers", 0.8208, DATA_DIR)
+    True
+    >>> accepted("ex-sim-completers", 0.9, DATA_DIR), accepted("ex-sim-completers", ..., DATA_DIR)
+    (False, False)
+    """
+    from book.teaching.exercises import EXERCISES, _candidates, _one_number, rounded_answer
+
+    if label not in EXERCISES:
+        raise ValueError(f"unknown exercise {label!r}; exercises: {sorted(EXERCISES)}")
+    exercise = EXERCISES[label]
+    try:
+        number = _one_number(answer)
+    except TypeError:
+        return False  # not answered (``...``) or not one number
+    reference = rounded_answer(reference_answer(label, _study_in(str(data))), exercise)
+    return reference in _candidates(number, exercise)
 
 
 # --------------------------------------------------------------------------

@@ -48,7 +48,13 @@ from book.simulation.engine import simulate
 from book.teaching.exercises import SELF_CHECKS, self_check_file
 from tools.answers import answer_key
 
-__all__ = ["answer_spread", "read_roster", "student_seed", "make_student_datasets"]
+__all__ = [
+    "answer_spread",
+    "read_roster",
+    "student_seed",
+    "make_student_datasets",
+    "staging_folder",
+]
 
 #: The largest seed a roster may give (seeds are stored as 64-bit integers).
 MAX_SEED = 2**63 - 1
@@ -56,7 +62,7 @@ MAX_SEED = 2**63 - 1
 MARKER = ".student-data"
 _DIGITS = re.compile(r"[0-9]+")
 _OWN_ENTRIES = {"students", "instructor", MARKER}
-_STAGING = ".building-"  # a run's work in progress, inside the output folder
+STAGING = ".building-"  # a run's work in progress, inside the output folder
 
 
 def student_seed(student_id: str, *, course_seed: int = 0) -> int:
@@ -208,7 +214,7 @@ def _check_output(out: Path, overwrite: bool) -> None:
             "with overwrite=True (make student-data ... OVERWRITE=1; python -m tools.classroom "
             "... --overwrite): their answer key is then kept in instructor/earlier/"
         )
-    strangers = sorted(e for e in entries - _OWN_ENTRIES if not e.startswith(_STAGING))
+    strangers = sorted(e for e in entries - _OWN_ENTRIES if not e.startswith(STAGING))
     if not ours or strangers:
         raise FileExistsError(
             f"{out} holds files that make student-data did not write ({strangers or entries}); "
@@ -217,6 +223,22 @@ def _check_output(out: Path, overwrite: bool) -> None:
     for name in ("students", "instructor", "instructor/earlier"):
         if (out / name).is_symlink() or ((out / name).exists() and not (out / name).is_dir()):
             raise FileExistsError(f"{out / name} is not a folder this tool wrote; not replacing it")
+
+
+def staging_folder(out: Path) -> Path:
+    """A new work folder inside ``out`` (created), after removing those of killed runs.
+
+    A run builds everything in it and swaps the result in at the end, so a
+    failed run leaves the earlier output as it was; ``make assignments`` works
+    the same way.
+    """
+    out.mkdir(parents=True, exist_ok=True)
+    for stale in out.glob(f"{STAGING}*"):  # left by a run that was killed
+        if stale.is_dir() and not stale.is_symlink():
+            shutil.rmtree(stale)
+    staging = out / f"{STAGING}{uuid.uuid4().hex[:12]}"
+    staging.mkdir()
+    return staging
 
 
 def _inside(folder: Path, name: str) -> Path:
@@ -266,12 +288,7 @@ def make_student_datasets(
     students = _check_roster(roster)
     out = Path(out)
     _check_output(out, bool(overwrite))
-    out.mkdir(parents=True, exist_ok=True)
-    for stale in out.glob(f"{_STAGING}*"):  # left by a run that was killed
-        if stale.is_dir() and not stale.is_symlink():
-            shutil.rmtree(stale)
-    staging = out / f"{_STAGING}{uuid.uuid4().hex[:12]}"
-    staging.mkdir()
+    staging = staging_folder(out)
     try:
         keys = []
         student_root = staging / "students"

@@ -143,6 +143,11 @@ def test_student_source_is_a_full_book_without_solutions(tmp_path):
     config = (tmp_path / "student" / "_config.yml").read_text()
     assert "student edition" in config and "execute_notebooks: 'off'" in config
     assert not (tmp_path / "student" / ".github").exists()  # the book's CI is not the edition's
+    # the instructor's tools and everything built (make assignments' bundles) stay out
+    assert not (tmp_path / "student" / "tools").exists()
+    assert not (tmp_path / "student" / "_build").exists()
+    names = {p.name for p in (tmp_path / "student").rglob("*")}
+    assert not names & {"answers.py", "assignments.py", "autograder.zip", "_instructor_answers.py"}
 
 
 def test_student_source_refuses_to_overwrite_the_book(tmp_path):
